@@ -1,0 +1,12 @@
+"""`sanshen`: the command line. Each module adds one area's commands to the group in `base`."""
+
+from __future__ import annotations
+
+from review.cli import drafts, setup, users, workflows
+from review.cli.base import cli
+
+__all__ = ["cli", "drafts", "main", "setup", "users", "workflows"]
+
+
+def main() -> None:
+    cli()

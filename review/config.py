@@ -1,0 +1,29 @@
+"""Settings from the environment (CONTRACT §2). Read once per process; nothing here is state."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+"""The checkout Sanshen runs from (it is installed editable): `workflows/` and `alembic/` live here."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SANSHEN_", extra="ignore")
+
+    database_url: str = "sqlite:///./sanshen.db"
+    home: Path = Path("./.sanshen")
+    workflows: Path = PROJECT_DIR / "workflows"
+    password_profile: Literal["rfc9106_low_memory", "cheapest"] = "rfc9106_low_memory"
+    """argon2 cost. `cheapest` exists only so that test suites do not spend 120 ms per hash."""
+    busy_timeout_ms: int = 10_000
+    """How long a write waits for SQLite's write lock, or PostgreSQL's row lock, before giving up."""
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings()

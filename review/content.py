@@ -1,0 +1,93 @@
+"""The text of a draft: validation, canonical form and its SHA-256.
+
+The content hash binds a signature to an exact text (R31). It is the SHA-256 of the UTF-8 bytes of
+`title + "\\n" + body`, where the title has no line breaks and the body's line breaks are `\\n`. Both
+are stored in that canonical form, so anyone can recompute the hash from an export:
+`printf '%s\\n%s' "$TITLE" "$BODY" | sha256sum`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+
+from review.errors import Invalid
+
+TITLE_MAX = 200
+BODY_MAX = 500_000
+COMMENT_MAX = 10_000
+REASON_MAX = 2_000
+TAG_MAX = 32
+TAGS_MAX = 20
+
+_TAG = re.compile(r"^[\w\-]+$")
+
+
+def content_hash(title: str, body: str) -> str:
+    return hashlib.sha256(f"{title}\n{body}".encode()).hexdigest()
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_EXCEPT_NEWLINE_TAB = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _check_characters(text: str, what: str, *, allow_newlines: bool) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise Invalid(f"{what} is not valid Unicode text", code="invalid_text") from None
+    found = (_CONTROL_EXCEPT_NEWLINE_TAB if allow_newlines else _CONTROL).search(text)
+    if found:
+        char = found.group()
+        shown = "a line break" if char in "\r\n" else f"control character U+{ord(char):04X}"
+        raise Invalid(f"{what} contains {shown}, which is not allowed", code="invalid_text")
+
+
+def clean_title(title: str) -> str:
+    title = title.strip()
+    if not title:
+        raise Invalid("the title is empty", code="title_empty")
+    if len(title) > TITLE_MAX:
+        raise Invalid(f"the title has {len(title)} characters; the limit is {TITLE_MAX}", code="title_too_long")
+    _check_characters(title, "the title", allow_newlines=False)
+    return title
+
+
+def clean_body(body: str) -> str:
+    body = body.replace("\r\n", "\n").replace("\r", "\n")
+    if not body.strip():
+        raise Invalid("the body is empty", code="body_empty")
+    if len(body) > BODY_MAX:
+        raise Invalid(f"the body has {len(body)} characters; the limit is {BODY_MAX}", code="body_too_long")
+    _check_characters(body, "the body", allow_newlines=True)
+    return body
+
+
+def clean_text(text: str, *, what: str, code: str, limit: int) -> str:
+    """An opinion (审稿意见) or a reason: required, non-blank, bounded (R7, R25)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if not text:
+        raise Invalid(f"{what} is required and may not be blank", code=code)
+    if len(text) > limit:
+        raise Invalid(f"{what} has {len(text)} characters; the limit is {limit}", code=f"{code}_too_long")
+    _check_characters(text, what, allow_newlines=True)
+    return text
+
+
+def clean_tags(tags: Iterable[str]) -> list[str]:
+    """Tags are compared case-insensitively; they are kept sorted and without duplicates."""
+    cleaned: set[str] = set()
+    for tag in tags:
+        tag = tag.strip().lower()
+        if not tag:
+            continue
+        if len(tag) > TAG_MAX or not _TAG.match(tag):
+            raise Invalid(
+                f"tag {tag[:TAG_MAX]!r} is not valid: use up to {TAG_MAX} letters, digits, '_' or '-'",
+                code="invalid_tag",
+            )
+        cleaned.add(tag)
+    if len(cleaned) > TAGS_MAX:
+        raise Invalid(f"a draft may have at most {TAGS_MAX} tags", code="too_many_tags")
+    return sorted(cleaned)

@@ -1,0 +1,214 @@
+"""Decisions: approve, return (退改) or reject (退稿) the active step of a draft.
+
+A decision names the step and the revision it is about (invariant 4). Checked in this order, each
+refusal changing nothing: the input itself (opinion, checklist); the draft exists; the step is the
+active one; the actor may sign it (role, qualification, R4, R3/R16, once only); the revision is the
+current one; an approval attests the step's checks (R9) and does not leave a later step with nobody
+who could sign it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from review import clock
+from review.actors import Actor
+from review.content import COMMENT_MAX, clean_text
+from review.db import lock_draft
+from review.enums import Decision, EventKind, RunOutcome, StepStatus
+from review.errors import Conflict, Invalid
+from review.models import Signoff
+from review.rules import approvals_of, check_signer, find_unfillable, load_candidates, step_name
+from review.runs import require_run, run_signoffs, run_steps
+from review.trail import append_event, iso_utc
+from review.workflows.compiler import DraftFacts
+from review.workflows.registry import compiled
+
+CHECKLIST_MAX = 50
+_CHECK_KEY = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+_EVENT_OF = {
+    Decision.APPROVE: EventKind.DECIDED,
+    Decision.RETURN: EventKind.RETURNED,
+    Decision.REJECT: EventKind.REJECTED,
+}
+_OUTCOME_OF = {Decision.RETURN: RunOutcome.RETURNED, Decision.REJECT: RunOutcome.REJECTED}
+
+
+def parse_decision(value: str) -> Decision:
+    try:
+        return Decision(value)
+    except ValueError:
+        raise Invalid(f"unknown decision {value!r}; use approve, return or reject", code="unknown_decision") from None
+
+
+def clean_checklist(checklist: Mapping[str, Any] | None) -> dict[str, bool]:
+    """Check keys to booleans. Keys beyond the step's required ones are kept as given."""
+    if checklist is None:
+        return {}
+    if len(checklist) > CHECKLIST_MAX:
+        raise Invalid(f"a checklist has at most {CHECKLIST_MAX} keys", code="invalid_checklist")
+    cleaned = {}
+    for key, value in checklist.items():
+        if not isinstance(key, str) or not _CHECK_KEY.match(key):
+            raise Invalid(
+                f"checklist key {str(key)[:40]!r} is not valid: use lowercase letters, digits and '_'",
+                code="invalid_checklist",
+            )
+        if not isinstance(value, bool):
+            raise Invalid(f"checklist value for {key!r} must be true or false", code="invalid_checklist")
+        cleaned[key] = value
+    return cleaned
+
+
+def signoff_record(signoff: Signoff) -> dict[str, Any]:
+    """A sign-off as the trail and exports show it: who, in what role, what it means, on which text."""
+    return {
+        "signoff_id": signoff.id,
+        "step": signoff.step_id,
+        "step_kind": signoff.step_kind,
+        "step_label": {"zh": signoff.step_label_zh, "en": signoff.step_label_en},
+        "meaning": f"{signoff.step_label_zh} {signoff.decision}",
+        "user": signoff.username,
+        "name": signoff.full_name,
+        "role": signoff.role,
+        "qualifications": signoff.qualifications,
+        "decision": signoff.decision,
+        "comment": signoff.comment,
+        "checklist": signoff.checklist,
+        "revision": signoff.revision,
+        "content_hash": signoff.content_hash,
+        "at": iso_utc(signoff.at),
+    }
+
+
+def decide(
+    session: Session,
+    *,
+    actor: Actor,
+    draft_id: int,
+    step: str,
+    decision: str,
+    revision: int,
+    comment: str,
+    checklist: Mapping[str, Any] | None = None,
+) -> Signoff:
+    verdict = parse_decision(decision)
+    comment = clean_text(comment, what="the opinion (审稿意见)", code="comment_required", limit=COMMENT_MAX)
+    checks = clean_checklist(checklist)
+    draft = lock_draft(session, draft_id)
+    wf = compiled(session, draft.workflow_version_id)
+    spec_step = wf.step(step)
+    if spec_step is None:
+        known = ", ".join(s.id for s in wf.spec.steps)
+        raise Invalid(f"workflow {wf.name!r} has no step {step!r}; its steps are {known}", code="unknown_step")
+    if draft.state != step:
+        active = wf.step(draft.state)
+        if active is not None:
+            raise Conflict(
+                f"{step_name(spec_step)} is not the active step; the draft is at {step_name(active)}",
+                code="wrong_step",
+            )
+        raise Conflict(f"the draft is {draft.state!r}, not under review", code="not_under_review")
+    run = require_run(session, draft)
+    assert run.id is not None
+    assert draft.id is not None
+    signoffs = run_signoffs(session, run.id)
+    role = check_signer(wf.spec, spec_step, actor, author_id=draft.author_id, signoffs=signoffs)
+    if revision != draft.revision:
+        raise Conflict(
+            f"revision {revision} is stale: the draft is now at revision {draft.revision}; "
+            "read the current text and decide again",
+            code="stale_revision",
+        )
+    facts = DraftFacts.of(draft)
+    if verdict is Decision.APPROVE:
+        missing = [key for key in spec_step.checks if checks.get(key) is not True]
+        if missing:
+            named = ", ".join(f"{wf.spec.check_label(key)[0]} ({key})" for key in missing)
+            raise Invalid(
+                f"approving {step_name(spec_step)} needs these checks attested: {named}",
+                code="missing_checks",
+            )
+        steps = wf.applicable_steps(facts)
+        remaining = steps[[s.id for s in steps].index(step) :]
+        refusal = find_unfillable(
+            wf.spec,
+            remaining,
+            candidates=load_candidates(session, remaining),
+            author_id=draft.author_id,
+            approvals=[*approvals_of(signoffs), (step, actor.id)],
+        )
+        if refusal is not None:
+            raise Conflict(
+                f"if you sign, {refusal.message}; let another eligible person sign instead",
+                code="would_strand",
+                rule=refusal.rule,
+            )
+
+    at = clock.now()
+    signoff = Signoff(
+        draft_id=draft.id,
+        run_id=run.id,
+        step_id=step,
+        step_kind=spec_step.kind.value,
+        step_label_zh=spec_step.label.zh,
+        step_label_en=spec_step.label.en,
+        slot=sum(1 for s in signoffs if s.step_id == step) + 1,
+        distinct_group=wf.spec.distinct_group(step),
+        user_id=actor.id,
+        username=actor.username,
+        full_name=actor.full_name,
+        role=role.value,
+        qualifications=sorted(actor.qualifications),
+        decision=verdict.value,
+        comment=comment,
+        checklist=checks,
+        revision=draft.revision,
+        content_hash=draft.content_hash,
+        at=at,
+    )
+    session.add(signoff)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Conflict(
+            f"someone else decided on {step_name(spec_step)} at the same moment; reload the draft",
+            code="concurrent_decision",
+        ) from None
+
+    approvals = sum(1 for s in [*signoffs, signoff] if s.step_id == step and s.decision == Decision.APPROVE)
+    new_state = wf.fire(draft, verdict.value, facts=facts, approvals=approvals)
+    if new_state != step:
+        states = {state.step_id: state for state in run_steps(session, run.id)}
+        current = states[step]
+        if verdict is Decision.APPROVE:
+            current.status, current.completed_at = StepStatus.SIGNED.value, at
+            if new_state in states:
+                states[new_state].status, states[new_state].activated_at = StepStatus.ACTIVE.value, at
+            else:
+                run.outcome, run.ended_at = RunOutcome.APPROVED.value, at
+        else:
+            current.status = StepStatus.PENDING.value
+            run.outcome, run.ended_at = _OUTCOME_OF[verdict].value, at
+            if verdict is Decision.REJECT:
+                for state in states.values():
+                    if state.status == StepStatus.PENDING and state.position > current.position:
+                        state.status = StepStatus.SKIPPED.value
+        session.add_all([*states.values(), run])
+        draft.state_since = at
+    draft.updated_at = at
+    session.add(draft)
+    append_event(
+        session,
+        kind=_EVENT_OF[verdict],
+        actor=actor,
+        at=at,
+        draft_id=draft.id,
+        payload={**signoff_record(signoff), "cycle": run.cycle, "state": new_state},
+    )
+    return signoff

@@ -1,0 +1,61 @@
+"""The Ed25519 key that signs exports and checkpoints, kept under SANSHEN_HOME (mode 0700).
+
+The private key never enters the database: someone who can rewrite the database still cannot forge a
+signed export.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from review.errors import Invalid
+
+KEY_FILE = "signing-key.pem"
+
+
+def ensure_home(home: Path) -> Path:
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if home.stat().st_mode & 0o077:
+        home.chmod(0o700)
+    return home
+
+
+def ensure_signing_key(home: Path) -> tuple[Path, bool]:
+    """Create the key if there is none; return its path and whether it was created now."""
+    path = ensure_home(home) / KEY_FILE
+    if path.exists():
+        load_signing_key(home)
+        return path, False
+    pem = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(pem)
+    return path, True
+
+
+def load_signing_key(home: Path) -> Ed25519PrivateKey:
+    path = home / KEY_FILE
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except FileNotFoundError:
+        raise Invalid(f"no signing key at {path}; run `sanshen init`", code="no_signing_key") from None
+    except ValueError:
+        raise Invalid(f"{path} is not a PEM private key", code="bad_signing_key") from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise Invalid(f"{path} is not an Ed25519 key", code="bad_signing_key")
+    return key
+
+
+def public_key_pem(home: Path) -> str:
+    return (
+        load_signing_key(home)
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )

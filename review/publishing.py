@@ -1,0 +1,150 @@
+"""Publishing (发布) and retraction (撤稿).
+
+Publishing does not trust the draft's `approved` state alone. It re-derives, from the rows, that the
+text going out is fully signed off (invariant 1, R1, R2, R22):
+
+- the text is re-hashed and must equal the current revision's hash;
+- every step that applies to the draft *for the channel it goes to* has its quorum of approvals in
+  the current cycle, and the last step's approvals are on exactly this revision and hash;
+- every revision since the cycle began is a correction made inside a proofread step of this cycle
+  (R18): anything else would have voided the cycle's sign-offs.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from review import clock
+from review.actors import Actor
+from review.content import REASON_MAX, clean_text, content_hash
+from review.db import lock_draft
+from review.drafts import require_channel
+from review.enums import Decision, DraftState, EventKind, Role, StepStatus
+from review.errors import Conflict, Forbidden
+from review.models import Draft, Publication, Revision, WorkflowRun
+from review.rules import step_name
+from review.runs import require_run, run_signoffs, run_steps
+from review.trail import append_event
+from review.workflows.compiler import CompiledWorkflow, DraftFacts
+from review.workflows.registry import compiled
+
+
+def _refuse(message: str) -> Conflict:
+    return Conflict(f"not fully signed off: {message}", code="not_signed_off", rule="R1")
+
+
+def verify_signoffs(session: Session, draft: Draft, run: WorkflowRun, wf: CompiledWorkflow, channel: str) -> None:
+    """Raise unless every applicable step of the current cycle is signed on the text that goes out."""
+    assert run.id is not None
+    digest = content_hash(draft.title, draft.body)
+    revision = session.exec(
+        select(Revision).where(col(Revision.draft_id) == draft.id, col(Revision.number) == draft.revision)
+    ).one()
+    if digest != draft.content_hash or digest != revision.content_hash:
+        raise _refuse(f"the text no longer matches revision {draft.revision} (hash {digest[:12]}…)")
+    later = session.exec(
+        select(Revision).where(col(Revision.draft_id) == draft.id, col(Revision.number) > run.started_revision)
+    ).all()
+    for rev in later:
+        if rev.cycle != run.cycle or rev.step_id is None:
+            raise _refuse(f"revision {rev.number} was not made inside a proofread step of this cycle")
+    steps = wf.applicable_steps(DraftFacts.of(draft, channel=channel))
+    if not steps:
+        raise _refuse("no step applies to this draft")
+    status = {state.step_id: state.status for state in run_steps(session, run.id)}
+    approvals: dict[str, list[tuple[int, str]]] = {}
+    for signoff in run_signoffs(session, run.id):
+        if signoff.decision == Decision.APPROVE:
+            approvals.setdefault(signoff.step_id, []).append((signoff.revision, signoff.content_hash))
+    for step in steps:
+        signed = approvals.get(step.id, [])
+        if status.get(step.id) != StepStatus.SIGNED or len(signed) < step.quorum:
+            raise _refuse(f"{step_name(step)} is not signed for channel {channel!r}")
+        if any(number < run.started_revision for number, _ in signed):
+            raise _refuse(f"{step_name(step)} was signed on a revision older than this cycle")
+    last = steps[-1]
+    if any((number, signed_hash) != (draft.revision, digest) for number, signed_hash in approvals[last.id]):
+        raise _refuse(f"the last step {step_name(last)} did not sign revision {draft.revision}, the text going out")
+
+
+def publish(session: Session, *, actor: Actor, draft_id: int, channel: str | None = None) -> Publication:
+    if not actor.has(Role.PUBLISHER):
+        raise Forbidden("publishing needs the publisher role (发布)", code="missing_role")
+    draft = lock_draft(session, draft_id)
+    target = channel or draft.channel
+    require_channel(session, target)
+    if draft.state != DraftState.APPROVED:
+        wf = compiled(session, draft.workflow_version_id)
+        active = wf.step(draft.state)
+        where = f"it is waiting for {step_name(active)}" if active else f"it is {draft.state!r}"
+        raise Conflict(f"draft {draft_id} is not fully signed off: {where}", code="not_signed_off")
+    wf = compiled(session, draft.workflow_version_id)
+    run = require_run(session, draft)
+    verify_signoffs(session, draft, run, wf, target)
+    wf.fire(draft, "publish")
+    at = clock.now()
+    assert draft.id is not None
+    assert run.id is not None
+    publication = Publication(
+        draft_id=draft.id,
+        run_id=run.id,
+        channel=target,
+        revision=draft.revision,
+        content_hash=draft.content_hash,
+        title=draft.title,
+        body=draft.body,
+        published_by=actor.id,
+        published_at=at,
+    )
+    session.add(publication)
+    draft.state_since = draft.updated_at = at
+    session.add(draft)
+    session.flush()
+    append_event(
+        session,
+        kind=EventKind.PUBLISHED,
+        actor=actor,
+        at=at,
+        draft_id=draft.id,
+        payload={
+            "publication_id": publication.id,
+            "channel": target,
+            "revision": draft.revision,
+            "content_hash": draft.content_hash,
+            "cycle": run.cycle,
+        },
+    )
+    return publication
+
+
+def retract(session: Session, *, actor: Actor, draft_id: int, reason: str) -> Draft:
+    """撤稿: the publication is withdrawn with a reason; the text and its whole trail stay (R25)."""
+    if not actor.has(Role.PUBLISHER):
+        raise Forbidden("retracting needs the publisher role (发布)", code="missing_role")
+    reason = clean_text(reason, what="the reason for retraction", code="reason_required", limit=REASON_MAX)
+    draft = lock_draft(session, draft_id)
+    if draft.state != DraftState.PUBLISHED:
+        raise Conflict(
+            f"draft {draft_id} is {draft.state!r}; only a published draft can be retracted",
+            code="not_published",
+        )
+    wf = compiled(session, draft.workflow_version_id)
+    wf.fire(draft, "retract")
+    at = clock.now()
+    publications = session.exec(
+        select(Publication).where(col(Publication.draft_id) == draft_id, col(Publication.retracted_at).is_(None))
+    ).all()
+    for publication in publications:
+        publication.retracted_at, publication.retracted_by, publication.retract_reason = at, actor.id, reason
+    session.add_all(publications)
+    draft.state_since = draft.updated_at = at
+    session.add(draft)
+    append_event(
+        session,
+        kind=EventKind.RETRACTED,
+        actor=actor,
+        at=at,
+        draft_id=draft.id,
+        payload={"reason": reason, "publications": [p.id for p in publications], "revision": draft.revision},
+    )
+    return draft

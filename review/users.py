@@ -1,0 +1,210 @@
+"""Users, their roles and qualifications, passwords and API tokens.
+
+Users are never deleted and usernames never reused (R32): `deactivate_user` ends their access while
+their sign-offs stay valid. Tokens are random, shown once, and stored as SHA-256 only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from review import clock
+from review.actors import Actor
+from review.enums import EventKind, Role
+from review.errors import Conflict, Invalid, NotFound
+from review.models import ApiToken, User, UserQualification, UserRole
+from review.passwords import check_strength, hash_password, verify_password
+from review.trail import append_event
+
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+QUALIFICATION = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+TOKEN_PREFIX = "ssn_"
+
+
+def clean_username(username: str) -> str:
+    if not USERNAME.match(username):
+        raise Invalid(
+            f"username {username[:64]!r} is not valid: use 2–64 lowercase letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit",
+            code="invalid_username",
+        )
+    return username
+
+
+def parse_roles(names: Iterable[str]) -> frozenset[Role]:
+    roles = set()
+    for name in names:
+        try:
+            roles.add(Role(name))
+        except ValueError:
+            known = ", ".join(role.value for role in Role)
+            raise Invalid(f"unknown role {name!r}; roles are: {known}", code="unknown_role") from None
+    return frozenset(roles)
+
+
+def _clean_qualifications(names: Iterable[str]) -> frozenset[str]:
+    for name in names:
+        if not QUALIFICATION.match(name):
+            raise Invalid(
+                f"qualification {name!r} is not valid: use lowercase letters, digits and '_'",
+                code="invalid_qualification",
+            )
+    return frozenset(names)
+
+
+def add_user(
+    session: Session,
+    *,
+    username: str,
+    full_name: str,
+    roles: Iterable[str],
+    password: str,
+    qualifications: Iterable[str] = (),
+    actor: Actor | None,
+) -> User:
+    at = clock.now()
+    username = clean_username(username)
+    full_name = full_name.strip()
+    if not full_name or len(full_name) > 100 or any(ord(c) < 32 for c in full_name):
+        raise Invalid("the full name must be 1–100 printable characters", code="invalid_full_name")
+    role_set = parse_roles(roles)
+    if not role_set:
+        raise Invalid("a user needs at least one role", code="no_role")
+    quals = _clean_qualifications(qualifications)
+    check_strength(password, username=username)
+    if session.exec(select(User.id).where(col(User.username) == username)).first() is not None:
+        raise Conflict(
+            f"username {username!r} is taken (usernames are never reused, even after deactivation)",
+            code="username_taken",
+        )
+    user = User(username=username, full_name=full_name, password_hash=hash_password(password), created_at=at)
+    session.add(user)
+    session.flush()
+    assert user.id is not None
+    session.add_all([UserRole(user_id=user.id, role=role.value) for role in sorted(role_set)])
+    session.add_all([UserQualification(user_id=user.id, qualification=q) for q in sorted(quals)])
+    append_event(
+        session,
+        kind=EventKind.USER_CREATED,
+        actor=actor,
+        at=at,
+        payload={
+            "username": username,
+            "full_name": full_name,
+            "roles": sorted(role.value for role in role_set),
+            "qualifications": sorted(quals),
+        },
+    )
+    return user
+
+
+def get_user(session: Session, username: str) -> User:
+    user = session.exec(select(User).where(col(User.username) == username)).first()
+    if user is None:
+        raise NotFound(f"no user {username!r}", code="user_not_found")
+    return user
+
+
+def deactivate_user(session: Session, *, username: str, actor: Actor | None) -> User:
+    at = clock.now()
+    user = session.exec(select(User).where(col(User.username) == username).with_for_update()).first()
+    if user is None:
+        raise NotFound(f"no user {username!r}", code="user_not_found")
+    if not user.active:
+        raise Conflict(f"user {username!r} is already deactivated", code="already_deactivated")
+    user.active = False
+    user.deactivated_at = at
+    session.add(user)
+    append_event(session, kind=EventKind.USER_DEACTIVATED, actor=actor, at=at, payload={"username": username})
+    return user
+
+
+def load_actor(session: Session, user: User) -> Actor:
+    assert user.id is not None
+    roles = session.exec(select(UserRole.role).where(col(UserRole.user_id) == user.id)).all()
+    quals = session.exec(select(UserQualification.qualification).where(col(UserQualification.user_id) == user.id)).all()
+    return Actor(
+        id=user.id,
+        username=user.username,
+        full_name=user.full_name,
+        roles=frozenset(Role(role) for role in roles),
+        qualifications=frozenset(quals),
+    )
+
+
+def authenticate_password(session: Session, *, username: str, password: str) -> Actor | None:
+    """The actor for a correct password of an active user, else None (same cost either way)."""
+    user = session.exec(select(User).where(col(User.username) == username)).first()
+    valid = verify_password(user.password_hash if user else None, password)
+    if user is None or not valid or not user.active:
+        return None
+    return load_actor(session, user)
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(
+    session: Session,
+    *,
+    username: str,
+    label: str = "",
+    expires_at: datetime | None = None,
+    actor: Actor | None,
+) -> str:
+    """Create a bearer token for an active user; return it. Only its hash is kept."""
+    at = clock.now()
+    user = get_user(session, username)
+    if not user.active:
+        raise Conflict(f"user {username!r} is deactivated", code="user_deactivated")
+    if expires_at is not None and expires_at <= at:
+        raise Invalid("the expiry time is in the past", code="invalid_expiry")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    assert user.id is not None
+    row = ApiToken(
+        user_id=user.id,
+        token_hash=_token_digest(token),
+        label=label[:100],
+        created_at=at,
+        expires_at=expires_at,
+    )
+    session.add(row)
+    session.flush()
+    append_event(
+        session,
+        kind=EventKind.TOKEN_CREATED,
+        actor=actor,
+        at=at,
+        payload={
+            "username": username,
+            "token_id": row.id,
+            "label": row.label,
+            "expires_at": expires_at.isoformat() if expires_at else None,
+        },
+    )
+    return token
+
+
+def authenticate_token(session: Session, token: str) -> Actor | None:
+    """The actor a bearer token stands for, if it is known, unrevoked, unexpired and its user active."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    found = session.exec(
+        select(ApiToken, User)
+        .join(User, col(User.id) == col(ApiToken.user_id))
+        .where(col(ApiToken.token_hash) == _token_digest(token))
+    ).first()
+    if found is None:
+        return None
+    row, user = found
+    at = clock.now()
+    if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= at) or not user.active:
+        return None
+    return load_actor(session, user)

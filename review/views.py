@@ -1,0 +1,273 @@
+"""Read models: a draft with its steps and sign-offs, its trail, and lists of drafts.
+
+These are the shapes the CLI prints and the API returns (CONTRACT §4). `steps` lists the steps that
+apply to the draft, in order, for its current cycle (or, before the first submission, the steps that
+will apply); a returned or rejected draft shows the cycle that ended, with the opinions given.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlmodel import Session, col, func, select
+
+from review.actors import Actor
+from review.enums import Role, StepStatus
+from review.errors import Forbidden, NotFound
+from review.models import Draft, Publication, Signoff, User
+from review.runs import current_run, run_signoffs, run_steps
+from review.trail import draft_events
+from review.workflows.compiler import DraftFacts
+from review.workflows.registry import compiled
+
+
+class Labels(BaseModel):
+    zh: str
+    en: str
+
+
+class SignoffView(BaseModel):
+    id: int
+    step: str
+    meaning: str
+    user: str
+    name: str
+    role: str
+    qualifications: list[str]
+    decision: str
+    comment: str
+    checklist: dict[str, bool]
+    revision: int
+    content_hash: str
+    at: datetime
+
+
+class StepView(BaseModel):
+    id: str
+    label: str
+    labels: Labels
+    kind: str
+    status: str
+    roles: list[str]
+    quorum: int
+    checks: list[str]
+    activated_at: datetime | None = None
+    completed_at: datetime | None = None
+    signoffs: list[SignoffView]
+
+
+class PublicationView(BaseModel):
+    id: int
+    channel: str
+    revision: int
+    content_hash: str
+    published_by: str
+    published_at: datetime
+    retracted_at: datetime | None = None
+    retract_reason: str | None = None
+
+
+class DraftView(BaseModel):
+    id: int
+    title: str
+    body: str
+    channel: str
+    tags: list[str]
+    importance: str
+    author: str
+    author_name: str
+    state: str
+    revision: int
+    content_hash: str
+    workflow: str
+    workflow_key: str
+    workflow_version: int
+    cycle: int
+    created_at: datetime
+    updated_at: datetime
+    state_since: datetime
+    steps: list[StepView]
+    publications: list[PublicationView]
+
+
+class DraftSummary(BaseModel):
+    id: int
+    title: str
+    channel: str
+    state: str
+    revision: int
+    author: str
+    updated_at: datetime
+
+
+class EventView(BaseModel):
+    seq: int
+    at: datetime
+    actor: str | None
+    kind: str
+    draft_id: int | None
+    payload: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+def can_read(actor: Actor, draft: Draft) -> bool:
+    """Authors see their own drafts; every other role of the newsroom sees all drafts."""
+    return actor.id == draft.author_id or bool(actor.roles - {Role.AUTHOR})
+
+
+def _readable_draft(session: Session, actor: Actor, draft_id: int) -> Draft:
+    draft = session.get(Draft, draft_id)
+    if draft is None:
+        raise NotFound(f"draft {draft_id} does not exist", code="draft_not_found")
+    if not can_read(actor, draft):
+        raise Forbidden("authors may read only their own drafts", code="not_readable")
+    return draft
+
+
+def signoff_view(signoff: Signoff) -> SignoffView:
+    assert signoff.id is not None
+    return SignoffView(
+        id=signoff.id,
+        step=signoff.step_id,
+        meaning=f"{signoff.step_label_zh} {signoff.decision}",
+        user=signoff.username,
+        name=signoff.full_name,
+        role=signoff.role,
+        qualifications=signoff.qualifications,
+        decision=signoff.decision,
+        comment=signoff.comment,
+        checklist=signoff.checklist,
+        revision=signoff.revision,
+        content_hash=signoff.content_hash,
+        at=signoff.at,
+    )
+
+
+def draft_view(session: Session, actor: Actor, draft_id: int) -> DraftView:
+    draft = _readable_draft(session, actor, draft_id)
+    wf = compiled(session, draft.workflow_version_id)
+    run = current_run(session, draft)
+    states = {s.step_id: s for s in run_steps(session, run.id)} if run and run.id else {}
+    signoffs = run_signoffs(session, run.id) if run and run.id else []
+    specs = [wf.step(step_id) for step_id in states] if states else wf.applicable_steps(DraftFacts.of(draft))
+    steps = []
+    for spec in specs:
+        assert spec is not None
+        state = states.get(spec.id)
+        steps.append(
+            StepView(
+                id=spec.id,
+                label=spec.label.zh,
+                labels=Labels(zh=spec.label.zh, en=spec.label.en),
+                kind=spec.kind.value,
+                status=state.status if state else StepStatus.PENDING.value,
+                roles=[r.value for r in spec.roles],
+                quorum=spec.quorum,
+                checks=list(spec.checks),
+                activated_at=state.activated_at if state else None,
+                completed_at=state.completed_at if state else None,
+                signoffs=[signoff_view(s) for s in signoffs if s.step_id == spec.id],
+            )
+        )
+    author = session.get(User, draft.author_id)
+    assert author is not None
+    assert draft.id is not None
+    publishers = {
+        u.id: u.username
+        for u in session.exec(
+            select(User)
+            .join(Publication, col(Publication.published_by) == col(User.id))
+            .where(col(Publication.draft_id) == draft.id)
+        )
+    }
+    publications = [
+        PublicationView(
+            id=p.id or 0,
+            channel=p.channel,
+            revision=p.revision,
+            content_hash=p.content_hash,
+            published_by=publishers[p.published_by],
+            published_at=p.published_at,
+            retracted_at=p.retracted_at,
+            retract_reason=p.retract_reason,
+        )
+        for p in session.exec(
+            select(Publication).where(col(Publication.draft_id) == draft.id).order_by(col(Publication.id))
+        )
+    ]
+    return DraftView(
+        id=draft.id,
+        title=draft.title,
+        body=draft.body,
+        channel=draft.channel,
+        tags=draft.tags,
+        importance=draft.importance,
+        author=author.username,
+        author_name=author.full_name,
+        state=draft.state,
+        revision=draft.revision,
+        content_hash=draft.content_hash,
+        workflow=wf.name,
+        workflow_key=wf.key,
+        workflow_version=wf.version,
+        cycle=draft.cycle,
+        created_at=draft.created_at,
+        updated_at=draft.updated_at,
+        state_since=draft.state_since,
+        steps=steps,
+        publications=publications,
+    )
+
+
+def draft_trail(session: Session, actor: Actor, draft_id: int) -> list[EventView]:
+    _readable_draft(session, actor, draft_id)
+    return [
+        EventView(
+            seq=e.seq,
+            at=e.at,
+            actor=e.actor,
+            kind=e.kind,
+            draft_id=e.draft_id,
+            payload=json.loads(e.payload),
+            prev_hash=e.prev_hash,
+            hash=e.hash,
+        )
+        for e in draft_events(session, draft_id)
+    ]
+
+
+def list_drafts(
+    session: Session,
+    actor: Actor,
+    *,
+    state: str | None = None,
+    mine: bool = False,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[int, list[DraftSummary]]:
+    """Drafts the actor may read, newest change first, with the total count."""
+    statement = select(Draft, User.username).join(User, col(User.id) == col(Draft.author_id))
+    if mine or not (actor.roles - {Role.AUTHOR}):
+        statement = statement.where(col(Draft.author_id) == actor.id)
+    if state is not None:
+        statement = statement.where(col(Draft.state) == state)
+    total = session.exec(select(func.count()).select_from(statement.subquery())).one()
+    rows = session.exec(
+        statement.order_by(col(Draft.updated_at).desc(), col(Draft.id).desc()).limit(limit).offset(offset)
+    ).all()
+    return total, [
+        DraftSummary(
+            id=d.id or 0,
+            title=d.title,
+            channel=d.channel,
+            state=d.state,
+            revision=d.revision,
+            author=username,
+            updated_at=d.updated_at,
+        )
+        for d, username in rows
+    ]

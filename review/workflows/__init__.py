@@ -1,0 +1,1 @@
+"""Workflow definitions: the YAML spec, its compiled state machine, and the registry of versions."""
