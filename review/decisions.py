@@ -150,6 +150,9 @@ def decide(
                 rule=refusal.rule,
             )
 
+    slot = sum(1 for s in signoffs if s.step_id == step) + 1
+    if slot > spec_step.quorum:
+        raise Conflict(f"{step_name(spec_step)} already has its decision; reload the draft", code="concurrent_decision")
     at = clock.now()
     signoff = Signoff(
         draft_id=draft.id,
@@ -158,7 +161,8 @@ def decide(
         step_kind=spec_step.kind.value,
         step_label_zh=spec_step.label.zh,
         step_label_en=spec_step.label.en,
-        slot=sum(1 for s in signoffs if s.step_id == step) + 1,
+        slot=slot,
+        quorum=spec_step.quorum,
         distinct_group=wf.spec.distinct_group(step),
         user_id=actor.id,
         username=actor.username,

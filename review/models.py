@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
@@ -219,8 +219,9 @@ class Signoff(SQLModel, table=True):
     Everything a reader needs years later is copied in at signing time: the printed name, the role
     and qualifications held then, the meaning of the signature (the step's labels), the checks.
 
-    - `slot` numbers the decisions on a step within a run; one decision per slot, so two racing
-      approvals of a one-signature step cannot both land.
+    - `slot` numbers the decisions on a step within a run, from 1 to the step's `quorum`; one
+      decision per slot, so two racing approvals of a one-signature step cannot both land, even if
+      one of them read the other's row (its slot would exceed the quorum).
     - one decision per person per step per run;
     - `distinct_group` names a separation-of-duties group (R3: 初审/复审/终审, R16: 一校/二校/三校):
       one person signs at most one step of a group per run.
@@ -231,6 +232,7 @@ class Signoff(SQLModel, table=True):
         UniqueConstraint("run_id", "step_id", "slot"),
         UniqueConstraint("run_id", "step_id", "user_id"),
         UniqueConstraint("run_id", "distinct_group", "user_id"),
+        CheckConstraint("slot >= 1 AND slot <= quorum", name="slot_within_quorum"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -241,6 +243,7 @@ class Signoff(SQLModel, table=True):
     step_label_zh: str = Field(max_length=64)
     step_label_en: str = Field(max_length=64)
     slot: int
+    quorum: int
     distinct_group: str | None = Field(default=None, max_length=64)
     user_id: int = Field(foreign_key="users.id")
     username: str = Field(max_length=64)

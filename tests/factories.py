@@ -101,8 +101,7 @@ def get_draft(db: Database, draft_id: int) -> Draft:
 
 def required_checks(session: Session, draft: Draft, step: str) -> dict[str, bool]:
     spec = compiled(session, draft.workflow_version_id).step(step)
-    assert spec is not None
-    return dict.fromkeys(spec.checks, True)
+    return dict.fromkeys(spec.checks, True) if spec else {}
 
 
 def act(

@@ -213,6 +213,7 @@ def upgrade() -> None:
         sa.Column("step_label_zh", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("step_label_en", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("slot", sa.Integer(), nullable=False),
+        sa.Column("quorum", sa.Integer(), nullable=False),
         sa.Column("distinct_group", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("username", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -228,6 +229,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["draft_id"], ["drafts.id"], name=op.f("fk_signoffs_draft_id_drafts")),
         sa.ForeignKeyConstraint(["run_id"], ["workflow_runs.id"], name=op.f("fk_signoffs_run_id_workflow_runs")),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_signoffs_user_id_users")),
+        sa.CheckConstraint("slot >= 1 AND slot <= quorum", name=op.f("ck_signoffs_slot_within_quorum")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_signoffs")),
         sa.UniqueConstraint(
             "run_id", "distinct_group", "user_id", name=op.f("uq_signoffs_run_id_distinct_group_user_id")

@@ -3,7 +3,7 @@
 `register_workflows` (run by `sanshen init` and at server start) stores each definition whose text
 is new as the next version of its workflow. A draft keeps the version it was created with, so
 changing a file never changes the rules for drafts already in flight. Compiled machines are cached
-per version id: a version's source never changes, so the cache can never be stale.
+per database and version id: a version's source never changes, so the cache can never be stale.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from review.trail import append_event
 from review.workflows.compiler import CompiledWorkflow
 from review.workflows.spec import WorkflowSpec, load_workflow_file, parse_workflow
 
-_compiled: dict[int, CompiledWorkflow] = {}
+_compiled: dict[tuple[str, int], CompiledWorkflow] = {}
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,10 @@ def latest_version(session: Session, workflow: str) -> WorkflowVersion:
 
 
 def compiled(session: Session, version_id: int) -> CompiledWorkflow:
-    cached = _compiled.get(version_id)
+    """The compiled machine of a version; keyed by database too, since version ids are per database."""
+    bind = session.get_bind()
+    cache_key = (bind.engine.url.render_as_string(hide_password=True), version_id)
+    cached = _compiled.get(cache_key)
     if cached is not None:
         return cached
     row = session.get(WorkflowVersion, version_id)
@@ -128,5 +131,5 @@ def compiled(session: Session, version_id: int) -> CompiledWorkflow:
         version_id=version_id,
         version=row.version,
     )
-    _compiled[version_id] = machine
+    _compiled[cache_key] = machine
     return machine

@@ -232,8 +232,13 @@ def parse_workflow(text: str, source: str = "<workflow>") -> WorkflowSpec:
         spec = WorkflowSpec.model_validate(data)
     except ValidationError as error:
         problems = []
-        for item in error.errors():
+        errors = error.errors()
+        for item in errors:
             path = tuple(item["loc"])
+            if item["type"] == "too_short" and any(
+                len(other["loc"]) > len(path) and tuple(other["loc"][: len(path)]) == path for other in errors
+            ):
+                continue  # the container is "too short" only because its invalid items were dropped
             message = item["msg"]
             if item["type"] == "extra_forbidden":
                 message = f"unknown key {path[-1]!r}"

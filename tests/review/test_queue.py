@@ -1,0 +1,70 @@
+"""The queue: what a person may act on now, oldest waiting first."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from review import clock
+from review.actors import Actor
+from review.db import Database
+from review.drafts import submit_draft
+from review.queue import queue_for
+from tests.factories import act, approve_through, make_user, new_draft, newsroom, submitted_draft
+
+
+def queue(db: Database, actor: Actor) -> list[tuple[int, str]]:
+    with db.read() as session:
+        return [(item.draft_id, item.step) for item in queue_for(session, actor)]
+
+
+def test_a_draft_appears_in_the_queue_of_whoever_may_sign_its_active_step(db: Database) -> None:
+    room = newsroom(db)
+    draft_id = submitted_draft(db, room)
+    assert queue(db, room.proof1) == queue(db, room.proof2) == [(draft_id, "proof1")]
+    assert queue(db, room.review1) == []
+    assert queue(db, room.author) == []
+    act(db, room.proof1, draft_id)
+    assert queue(db, room.review1) == [(draft_id, "review1")]
+    assert queue(db, room.proof1) == []
+
+
+def test_separation_of_duties_keeps_a_draft_out_of_the_queue(db: Database) -> None:
+    room = newsroom(db)
+    senior = make_user(db, "gao", "reviewer1", "reviewer2", "author")
+    own = new_draft(db, senior)
+    with db.write() as session:
+        submit_draft(session, actor=senior, draft_id=own)
+    approve_through(db, room, own, until="review1")
+    assert queue(db, senior) == []
+    other = submitted_draft(db, room)
+    approve_through(db, room, other, until="review1")
+    assert queue(db, senior) == [(other, "review1")]
+    act(db, senior, other)
+    approve_through(db, room, other, until="review2")
+    assert queue(db, senior) == []
+    assert queue(db, room.review2) == [(other, "review2")]
+
+
+def test_the_queue_is_oldest_waiting_first_with_its_label_and_time(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    room = newsroom(db)
+    start = clock.now()
+    ids = []
+    for minutes in (0, 5, 10):
+        monkeypatch.setattr(clock, "now", lambda m=minutes: start + timedelta(minutes=m))
+        ids.append(submitted_draft(db, room))
+    monkeypatch.setattr(clock, "now", lambda: start + timedelta(minutes=20))
+    act(db, room.proof1, ids[0])
+    act(db, room.proof1, ids[1])
+    monkeypatch.setattr(clock, "now", lambda: start + timedelta(minutes=30))
+    approve_through(db, room, ids[0], until="proof2")
+    with db.read() as session:
+        items = queue_for(session, room.proof2)
+    assert [(i.draft_id, i.step) for i in items] == [(ids[2], "proof1"), (ids[0], "proof2")]
+    assert items[0].step_label == "一校"
+    assert items[0].step_label_en == "First proofread"
+    assert items[0].waiting_since == start + timedelta(minutes=10)
+    assert items[1].waiting_since == start + timedelta(minutes=30)

@@ -1,0 +1,84 @@
+"""Workflow versions: registered by content, pinned per draft, compiled per database and version."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlmodel import col, select
+
+from review.config import PROJECT_DIR
+from review.db import Database
+from review.drafts import submit_draft
+from review.errors import Conflict, Invalid
+from review.migrations import upgrade
+from review.models import WorkflowVersion
+from review.workflows.registry import compiled, latest_version, load_definitions, register_workflows
+from tests.factories import approve_through, get_draft, new_draft, newsroom, submitted_draft
+
+SHIPPED = (PROJECT_DIR / "workflows" / "sanshen.yaml").read_text(encoding="utf-8")
+
+
+def register(db: Database, folder: Path) -> list[WorkflowVersion]:
+    with db.write() as session:
+        return register_workflows(session, load_definitions(folder))
+
+
+def test_registering_the_same_text_again_adds_nothing(db: Database) -> None:
+    assert register(db, PROJECT_DIR / "workflows") == []
+
+
+def test_a_changed_definition_is_a_new_version_and_drafts_in_flight_keep_theirs(db: Database, tmp_path: Path) -> None:
+    room = newsroom(db)
+    before = submitted_draft(db, room)
+    changed = SHIPPED.replace("    roles: [reviewer3]\n", "    roles: [reviewer3]\n    qualification: head\n")
+    (tmp_path / "sanshen.yaml").write_text(changed, encoding="utf-8")
+    [added] = register(db, tmp_path)
+    assert (added.key, added.name, added.version) == ("sanshen", "三审三校", 2)
+    after = new_draft(db, room.author)
+    assert get_draft(db, after).workflow_version_id == added.id
+    with (
+        pytest.raises(Conflict, match="no active user holds role reviewer3 with qualification 'head'"),
+        db.write() as session,
+    ):
+        submit_draft(session, actor=room.author, draft_id=after)
+    approve_through(db, room, before)
+    assert get_draft(db, before).state == "approved"
+
+
+def test_workflows_are_found_by_key_or_name_and_unknown_ones_are_named(db: Database) -> None:
+    with db.read() as session:
+        assert latest_version(session, "sanshen").name == "三审三校"
+        assert latest_version(session, "三审三校").key == "sanshen"
+        with pytest.raises(Invalid, match="unknown workflow 'nope'; registered: sanshen"):
+            latest_version(session, "nope")
+
+
+def test_compiled_machines_are_cached_per_database(tmp_path: Path) -> None:
+    """Two databases in one process may give the same version id to different workflows."""
+    machines = []
+    for name, folder in (("a", PROJECT_DIR / "workflows"), ("b", tmp_path / "other")):
+        if name == "b":
+            folder.mkdir()
+            (folder / "sanshen.yaml").write_text(SHIPPED.replace("name: 三审三校", "name: 另一个"), encoding="utf-8")
+        url = f"sqlite:///{tmp_path / name}.db"
+        upgrade(url)
+        database = Database(url)
+        register(database, folder)
+        with database.read() as session:
+            version_id = session.exec(select(WorkflowVersion.id).where(col(WorkflowVersion.key) == "sanshen")).one()
+            assert version_id is not None
+            machines.append(compiled(session, version_id).name)
+        database.dispose()
+    assert machines == ["三审三校", "另一个"]
+
+
+def test_a_folder_must_hold_valid_uniquely_named_definitions(tmp_path: Path) -> None:
+    with pytest.raises(Invalid, match="does not exist"):
+        load_definitions(tmp_path / "missing")
+    with pytest.raises(Invalid, match="holds no"):
+        load_definitions(tmp_path)
+    (tmp_path / "a.yaml").write_text(SHIPPED, encoding="utf-8")
+    (tmp_path / "b.yaml").write_text(SHIPPED, encoding="utf-8")
+    with pytest.raises(Invalid, match="workflow name '三审三校' is also used by"):
+        load_definitions(tmp_path)
