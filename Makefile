@@ -5,7 +5,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test lint typecheck clean
+.PHONY: install run test lint typecheck clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Sanshen needs Python 3.11 or newer")'
@@ -17,6 +17,11 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	@touch $@
 
 install: $(VENV)/.installed
+
+run: $(VENV)/.installed
+	$(BIN)/sanshen init
+	$(BIN)/sanshen demo
+	$(BIN)/sanshen serve --host 127.0.0.1 --port 8000
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'

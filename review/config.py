@@ -22,6 +22,10 @@ class Settings(BaseSettings):
     """argon2 cost. `cheapest` exists only so that test suites do not spend 120 ms per hash."""
     busy_timeout_ms: int = 10_000
     """How long a write waits for SQLite's write lock, or PostgreSQL's row lock, before giving up."""
+    max_body_bytes: int = 4 * 1024 * 1024
+    """The largest request body the API reads (a 500 000-character body, JSON-escaped, fits)."""
+    login_token_hours: int = 12
+    """How long a token from `POST /api/v1/auth/token` lasts."""
 
 
 @cache

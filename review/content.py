@@ -21,27 +21,43 @@ REASON_MAX = 2_000
 TAG_MAX = 32
 TAGS_MAX = 20
 
-_TAG = re.compile(r"^[\w\-]+$")
+_TAG = re.compile(r"[\w\-]+")
 
 
 def content_hash(title: str, body: str) -> str:
     return hashlib.sha256(f"{title}\n{body}".encode()).hexdigest()
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_CONTROL_EXCEPT_NEWLINE_TAB = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"
+_ONE_LINE_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029" + _BIDI_CONTROLS + "]")
+_TEXT_FORBIDDEN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029" + _BIDI_CONTROLS + "]")
+_FORMAT_CHARACTER = re.compile(
+    "[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u180e\u200b-\u200f\u2060-\u2064\u206a-\u206f\ufeff\ufff9-\ufffb]"
+)
 
 
 def _check_characters(text: str, what: str, *, allow_newlines: bool) -> None:
+    """Refuse invalid Unicode, control characters, line separators and bidirectional overrides.
+
+    Bidi overrides (U+202A–U+202E, U+2066–U+2069) can make text read differently from what is stored
+    and signed. A one-line value (a title, a name) also refuses every invisible format character.
+    """
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
         raise Invalid(f"{what} is not valid Unicode text", code="invalid_text") from None
-    found = (_CONTROL_EXCEPT_NEWLINE_TAB if allow_newlines else _CONTROL).search(text)
+    found = (_TEXT_FORBIDDEN if allow_newlines else _ONE_LINE_FORBIDDEN).search(text)
+    if found is None and not allow_newlines:
+        found = next((m for m in _FORMAT_CHARACTER.finditer(text)), None)
     if found:
         char = found.group()
-        shown = "a line break" if char in "\r\n" else f"control character U+{ord(char):04X}"
+        shown = "a line break" if char in "\r\n\u2028\u2029" else f"the invisible character U+{ord(char):04X}"
         raise Invalid(f"{what} contains {shown}, which is not allowed", code="invalid_text")
+
+
+def check_one_line(text: str, what: str) -> None:
+    """For names and other one-line values shown beside a signature."""
+    _check_characters(text, what, allow_newlines=False)
 
 
 def clean_title(title: str) -> str:
@@ -82,7 +98,7 @@ def clean_tags(tags: Iterable[str]) -> list[str]:
         tag = tag.strip().lower()
         if not tag:
             continue
-        if len(tag) > TAG_MAX or not _TAG.match(tag):
+        if len(tag) > TAG_MAX or not _TAG.fullmatch(tag):
             raise Invalid(
                 f"tag {tag[:TAG_MAX]!r} is not valid: use up to {TAG_MAX} letters, digits, '_' or '-'",
                 code="invalid_tag",

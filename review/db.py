@@ -24,6 +24,8 @@ from review.errors import NotFound
 from review.models import Draft
 
 WRITE_OPTION = "sanshen_write"
+MAX_ID = 2**31 - 1
+"""Ids are 32-bit on PostgreSQL; a larger number names nothing (and must not reach the database)."""
 
 
 def make_engine(url: str, *, busy_timeout_ms: int = 10_000) -> Engine:
@@ -89,6 +91,8 @@ class Database:
 
 def lock_draft(session: Session, draft_id: int) -> Draft:
     """Lock the draft for the rest of the transaction and return it fresh from the database."""
+    if not 1 <= draft_id <= MAX_ID:
+        raise NotFound(f"draft {draft_id} does not exist", code="draft_not_found")
     statement = select(Draft).where(Draft.id == draft_id).with_for_update().execution_options(populate_existing=True)
     draft = session.exec(statement).first()
     if draft is None:

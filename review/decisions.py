@@ -24,13 +24,13 @@ from review.enums import Decision, EventKind, RunOutcome, StepStatus
 from review.errors import Conflict, Invalid
 from review.models import Signoff
 from review.rules import approvals_of, check_signer, find_unfillable, load_candidates, step_name
-from review.runs import require_run, run_signoffs, run_steps
+from review.runs import require_run, run_corrections, run_signoffs, run_steps
 from review.trail import append_event, iso_utc
-from review.workflows.compiler import DraftFacts
+from review.users import refresh_actor
 from review.workflows.registry import compiled
 
 CHECKLIST_MAX = 50
-_CHECK_KEY = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+_CHECK_KEY = re.compile(r"[a-z][a-z0-9_]{0,31}")
 _EVENT_OF = {
     Decision.APPROVE: EventKind.DECIDED,
     Decision.RETURN: EventKind.RETURNED,
@@ -54,7 +54,7 @@ def clean_checklist(checklist: Mapping[str, Any] | None) -> dict[str, bool]:
         raise Invalid(f"a checklist has at most {CHECKLIST_MAX} keys", code="invalid_checklist")
     cleaned = {}
     for key, value in checklist.items():
-        if not isinstance(key, str) or not _CHECK_KEY.match(key):
+        if not isinstance(key, str) or not _CHECK_KEY.fullmatch(key):
             raise Invalid(
                 f"checklist key {str(key)[:40]!r} is not valid: use lowercase letters, digits and '_'",
                 code="invalid_checklist",
@@ -101,6 +101,7 @@ def decide(
     comment = clean_text(comment, what="the opinion (审稿意见)", code="comment_required", limit=COMMENT_MAX)
     checks = clean_checklist(checklist)
     draft = lock_draft(session, draft_id)
+    actor = refresh_actor(session, actor)
     wf = compiled(session, draft.workflow_version_id)
     spec_step = wf.step(step)
     if spec_step is None:
@@ -118,14 +119,17 @@ def decide(
     assert run.id is not None
     assert draft.id is not None
     signoffs = run_signoffs(session, run.id)
-    role = check_signer(wf.spec, spec_step, actor, author_id=draft.author_id, signoffs=signoffs)
+    corrections = run_corrections(session, draft)
+    role = check_signer(
+        wf.spec, spec_step, actor, author_id=draft.author_id, signoffs=signoffs, corrections=corrections
+    )
     if revision != draft.revision:
         raise Conflict(
             f"revision {revision} is stale: the draft is now at revision {draft.revision}; "
             "read the current text and decide again",
             code="stale_revision",
         )
-    facts = DraftFacts.of(draft)
+    states = {state.step_id: state for state in run_steps(session, run.id)}
     if verdict is Decision.APPROVE:
         missing = [key for key in spec_step.checks if checks.get(key) is not True]
         if missing:
@@ -134,14 +138,14 @@ def decide(
                 f"approving {step_name(spec_step)} needs these checks attested: {named}",
                 code="missing_checks",
             )
-        steps = wf.applicable_steps(facts)
-        remaining = steps[[s.id for s in steps].index(step) :]
+        remaining = wf.ordered({i for i, state in states.items() if state.position >= states[step].position})
         refusal = find_unfillable(
             wf.spec,
             remaining,
             candidates=load_candidates(session, remaining),
             author_id=draft.author_id,
             approvals=[*approvals_of(signoffs), (step, actor.id)],
+            corrections=corrections,
         )
         if refusal is not None:
             raise Conflict(
@@ -186,9 +190,8 @@ def decide(
         ) from None
 
     approvals = sum(1 for s in [*signoffs, signoff] if s.step_id == step and s.decision == Decision.APPROVE)
-    new_state = wf.fire(draft, verdict.value, facts=facts, approvals=approvals)
+    new_state = wf.fire(draft, verdict.value, steps=frozenset(states), approvals=approvals)
     if new_state != step:
-        states = {state.step_id: state for state in run_steps(session, run.id)}
         current = states[step]
         if verdict is Decision.APPROVE:
             current.status, current.completed_at = StepStatus.SIGNED.value, at

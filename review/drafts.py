@@ -25,8 +25,9 @@ from review.enums import DraftState, EventKind, Importance, Role, RunOutcome, St
 from review.errors import Conflict, Forbidden, Invalid
 from review.models import Channel, Draft, Revision, StepState, WorkflowRun
 from review.rules import check_signer, find_unfillable, load_candidates, step_name
-from review.runs import current_run, run_signoffs
+from review.runs import current_run, run_corrections, run_signoffs, steps_ever_applied
 from review.trail import append_event
+from review.users import refresh_actor
 from review.workflows.compiler import DraftFacts
 from review.workflows.registry import compiled, latest_version
 
@@ -60,10 +61,11 @@ def create_draft(
     importance: str = Importance.NORMAL.value,
     workflow: str | None = None,
 ) -> Draft:
-    if not actor.has(Role.AUTHOR):
-        raise Forbidden("creating drafts needs the author role (采编)", code="missing_role")
     title, body, tag_list = clean_title(title), clean_body(body), clean_tags(tags)
     level = parse_importance(importance)
+    actor = refresh_actor(session, actor)
+    if not actor.has(Role.AUTHOR):
+        raise Forbidden("creating drafts needs the author role (采编)", code="missing_role")
     require_channel(session, channel)
     version = latest_version(session, workflow or DEFAULT_WORKFLOW)
     assert version.id is not None
@@ -144,6 +146,7 @@ def revise_draft(
     new_body = clean_body(body) if body is not None else None
     new_tags = clean_tags(tags) if tags is not None else None
     draft = lock_draft(session, draft_id)
+    actor = refresh_actor(session, actor)
     wf = compiled(session, draft.workflow_version_id)
     correction_step = None
     if draft.state in (DraftState.DRAFT, DraftState.RETURNED):
@@ -153,7 +156,7 @@ def revise_draft(
                 code="not_author",
             )
     elif (step := wf.step(draft.state)) is not None:
-        if step.kind is not StepKind.PROOFREAD:
+        if actor.id == draft.author_id or step.kind is not StepKind.PROOFREAD:
             raise (Conflict if actor.id == draft.author_id else Forbidden)(
                 f"the draft is under review at {step_name(step)}; only a proofreader corrects text inside a "
                 "proofread step, and the author edits after a return (退改)",
@@ -162,7 +165,14 @@ def revise_draft(
         run = current_run(session, draft)
         assert run is not None
         assert run.id is not None
-        check_signer(wf.spec, step, actor, author_id=draft.author_id, signoffs=run_signoffs(session, run.id))
+        check_signer(
+            wf.spec,
+            step,
+            actor,
+            author_id=draft.author_id,
+            signoffs=run_signoffs(session, run.id),
+            corrections=run_corrections(session, draft),
+        )
         if new_tags is not None and new_tags != draft.tags:
             raise Forbidden("a proofreader corrects the text; only the author changes tags", code="not_author")
         correction_step = step.id
@@ -219,17 +229,23 @@ def revise_draft(
 
 
 def submit_draft(session: Session, *, actor: Actor, draft_id: int) -> Draft:
-    """Start a cycle: every step that applies to the draft, in order, from the first."""
+    """Start a cycle through the steps that apply to the draft, in order, from the first.
+
+    The steps that apply are those whose `when` holds now, plus every step that applied in an earlier
+    cycle: removing a tag after a return cannot shed a step (the committee that returned a
+    `specialist` draft sees it again).
+    """
     draft = lock_draft(session, draft_id)
+    actor = refresh_actor(session, actor)
     if actor.id != draft.author_id:
         raise Forbidden("only the author submits a draft", code="not_author")
     if draft.state not in (DraftState.DRAFT, DraftState.RETURNED):
         raise Conflict(
-            f"the draft is {draft.state!r}; only a new or returned draft can be submitted",
-            code="not_submittable",
+            f"the draft is {draft.state!r}; only a new or returned draft can be submitted", code="not_submittable"
         )
     wf = compiled(session, draft.workflow_version_id)
-    steps = wf.applicable_steps(DraftFacts.of(draft))
+    step_ids = {s.id for s in wf.applicable_steps(DraftFacts.of(draft))} | steps_ever_applied(session, draft)
+    steps = wf.ordered(step_ids)
     refusal = find_unfillable(
         wf.spec, steps, candidates=load_candidates(session, steps), author_id=draft.author_id, approvals=[]
     )
@@ -249,7 +265,7 @@ def submit_draft(session: Session, *, actor: Actor, draft_id: int) -> Draft:
     session.add(run)
     session.flush()
     assert run.id is not None
-    first = wf.fire(draft, "submit")
+    first = wf.fire(draft, "submit", steps=frozenset(step_ids))
     for position, step in enumerate(steps):
         active = step.id == first
         session.add(

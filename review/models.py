@@ -114,13 +114,14 @@ class Channel(SQLModel, table=True):
 
 
 class WorkflowVersion(SQLModel, table=True):
-    """A workflow definition pinned by content: a draft keeps the version it was created with."""
+    """A workflow definition pinned by content: a draft keeps the version it was created with.
+
+    A file whose text differs from its newest version becomes a new version, even when the text is an
+    older version's again: reverting a file reverts the rules.
+    """
 
     __tablename__ = "workflow_versions"
-    __table_args__ = (
-        UniqueConstraint("key", "version"),
-        UniqueConstraint("key", "content_hash"),
-    )
+    __table_args__ = (UniqueConstraint("key", "version"),)
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=64)
@@ -208,7 +209,7 @@ class StepState(SQLModel, table=True):
     step_id: str = Field(max_length=32)
     position: int
     status: str = Field(max_length=16)
-    distinct_group: str | None = Field(default=None, max_length=64)
+    distinct_group: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     activated_at: datetime | None = _ts(nullable=True)
     completed_at: datetime | None = _ts(nullable=True)
 
@@ -244,7 +245,7 @@ class Signoff(SQLModel, table=True):
     step_label_en: str = Field(max_length=64)
     slot: int
     quorum: int
-    distinct_group: str | None = Field(default=None, max_length=64)
+    distinct_group: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     user_id: int = Field(foreign_key="users.id")
     username: str = Field(max_length=64)
     full_name: str = Field(max_length=100)

@@ -4,8 +4,9 @@ Publishing does not trust the draft's `approved` state alone. It re-derives, fro
 text going out is fully signed off (invariant 1, R1, R2, R22):
 
 - the text is re-hashed and must equal the current revision's hash;
-- every step that applies to the draft *for the channel it goes to* has its quorum of approvals in
-  the current cycle, and the last step's approvals are on exactly this revision and hash;
+- every step of the current cycle, and every step that applies to the draft *for the channel it
+  goes to*, has its quorum of approvals in that cycle, and the last step's approvals are on exactly
+  this revision and hash;
 - every revision since the cycle began is a correction made inside a proofread step of this cycle
   (R18): anything else would have voided the cycle's sign-offs.
 """
@@ -25,6 +26,7 @@ from review.models import Draft, Publication, Revision, WorkflowRun
 from review.rules import step_name
 from review.runs import require_run, run_signoffs, run_steps
 from review.trail import append_event
+from review.users import refresh_actor
 from review.workflows.compiler import CompiledWorkflow, DraftFacts
 from review.workflows.registry import compiled
 
@@ -48,10 +50,10 @@ def verify_signoffs(session: Session, draft: Draft, run: WorkflowRun, wf: Compil
     for rev in later:
         if rev.cycle != run.cycle or rev.step_id is None:
             raise _refuse(f"revision {rev.number} was not made inside a proofread step of this cycle")
-    steps = wf.applicable_steps(DraftFacts.of(draft, channel=channel))
+    status = {state.step_id: state.status for state in run_steps(session, run.id)}
+    steps = wf.ordered({s.id for s in wf.applicable_steps(DraftFacts.of(draft, channel=channel))} | set(status))
     if not steps:
         raise _refuse("no step applies to this draft")
-    status = {state.step_id: state.status for state in run_steps(session, run.id)}
     approvals: dict[str, list[tuple[int, str]]] = {}
     for signoff in run_signoffs(session, run.id):
         if signoff.decision == Decision.APPROVE:
@@ -68,9 +70,10 @@ def verify_signoffs(session: Session, draft: Draft, run: WorkflowRun, wf: Compil
 
 
 def publish(session: Session, *, actor: Actor, draft_id: int, channel: str | None = None) -> Publication:
+    draft = lock_draft(session, draft_id)
+    actor = refresh_actor(session, actor)
     if not actor.has(Role.PUBLISHER):
         raise Forbidden("publishing needs the publisher role (发布)", code="missing_role")
-    draft = lock_draft(session, draft_id)
     target = channel or draft.channel
     require_channel(session, target)
     if draft.state != DraftState.APPROVED:
@@ -119,10 +122,11 @@ def publish(session: Session, *, actor: Actor, draft_id: int, channel: str | Non
 
 def retract(session: Session, *, actor: Actor, draft_id: int, reason: str) -> Draft:
     """撤稿: the publication is withdrawn with a reason; the text and its whole trail stay (R25)."""
-    if not actor.has(Role.PUBLISHER):
-        raise Forbidden("retracting needs the publisher role (发布)", code="missing_role")
     reason = clean_text(reason, what="the reason for retraction", code="reason_required", limit=REASON_MAX)
     draft = lock_draft(session, draft_id)
+    actor = refresh_actor(session, actor)
+    if not actor.has(Role.PUBLISHER):
+        raise Forbidden("retracting needs the publisher role (发布)", code="missing_role")
     if draft.state != DraftState.PUBLISHED:
         raise Conflict(
             f"draft {draft_id} is {draft.state!r}; only a published draft can be retracted",

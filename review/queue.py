@@ -2,7 +2,8 @@
 
 A draft is in someone's queue when its active step is signed by a role they hold (with the
 qualification the step asks for), they are not its author (R4), and in this cycle they have neither
-decided on that step nor signed another step of its distinct-signers group (R3, R16). The filter
+decided on that step nor signed, or corrected text in, another step of its distinct-signers group
+(R3, R16). The filter
 runs in SQL, on the index over (workflow version, state, waiting since).
 """
 
@@ -13,10 +14,12 @@ from datetime import datetime
 from pydantic import BaseModel
 from sqlalchemy import and_, exists, or_
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from review import clock
 from review.actors import Actor
-from review.models import Draft, Signoff, StepState, WorkflowRun, WorkflowVersion
+from review.models import Draft, Revision, Signoff, StepState, WorkflowRun, WorkflowVersion
 from review.workflows.registry import compiled
 
 QUEUE_LIMIT = 1000
@@ -29,6 +32,7 @@ class QueueItem(BaseModel):
     step_label: str
     step_label_en: str
     waiting_since: datetime
+    waiting_seconds: int
     revision: int
     channel: str
     importance: str
@@ -63,6 +67,16 @@ def queue_for(session: Session, actor: Actor, *, limit: int = QUEUE_LIMIT, offse
             col(Signoff.distinct_group) == col(StepState.distinct_group),
         ),
     )
+    other_step = aliased(StepState)
+    corrected_another_step = exists().where(
+        col(Revision.draft_id) == col(Draft.id),
+        col(Revision.cycle) == col(Draft.cycle),
+        col(Revision.author_id) == actor.id,
+        col(Revision.step_id) != col(Draft.state),
+        col(other_step.run_id) == col(WorkflowRun.id),
+        col(other_step.step_id) == col(Revision.step_id),
+        col(other_step.distinct_group) == col(StepState.distinct_group),
+    )
     rows = session.execute(
         sa_select(
             col(Draft.id),
@@ -82,11 +96,12 @@ def queue_for(session: Session, actor: Actor, *, limit: int = QUEUE_LIMIT, offse
             StepState,
             and_(col(StepState.run_id) == col(WorkflowRun.id), col(StepState.step_id) == col(Draft.state)),
         )
-        .where(at_my_step, col(Draft.author_id) != actor.id, ~already_signed)
+        .where(at_my_step, col(Draft.author_id) != actor.id, ~already_signed, ~corrected_another_step)
         .order_by(col(StepState.activated_at), col(Draft.id))
         .limit(limit)
         .offset(offset)
     ).all()
+    now = clock.now()
     items = []
     for draft_id, title, state, revision, channel, importance, version_id, since in rows:
         assert draft_id is not None
@@ -100,6 +115,7 @@ def queue_for(session: Session, actor: Actor, *, limit: int = QUEUE_LIMIT, offse
                 step_label=label_zh,
                 step_label_en=label_en,
                 waiting_since=since,
+                waiting_seconds=max(0, int((now - since).total_seconds())),
                 revision=revision,
                 channel=channel,
                 importance=importance,

@@ -44,11 +44,18 @@ def _group_names(spec: WorkflowSpec, group: str) -> str:
 
 
 def check_signer(
-    spec: WorkflowSpec, step: StepSpec, actor: Actor, *, author_id: int, signoffs: Sequence[Signoff]
+    spec: WorkflowSpec,
+    step: StepSpec,
+    actor: Actor,
+    *,
+    author_id: int,
+    signoffs: Sequence[Signoff],
+    corrections: Sequence[tuple[str, int]] = (),
 ) -> Role:
-    """Raise if the actor may not decide on `step` now; return the role they sign in.
+    """Raise if the actor may not decide on (or correct text in) `step` now; return the role they act in.
 
-    `signoffs` are the current cycle's decisions on the draft.
+    `signoffs` are the current cycle's decisions on the draft, `corrections` its (step, proofreader)
+    corrections: correcting the text inside a step is taking part in it, as signing it is.
     """
     role = next((r for r in step.roles if r in actor.roles), None)
     if role is None:
@@ -68,15 +75,16 @@ def check_signer(
         )
     group = spec.distinct_group(step.id)
     if group is not None:
-        earlier = next(
-            (s for s in signoffs if s.user_id == actor.id and s.distinct_group == group and s.step_id != step.id),
-            None,
-        )
+        taken = [(s.step_id, "signed") for s in signoffs if s.user_id == actor.id]
+        taken += [(step_id, "corrected the text in") for step_id, user_id in corrections if user_id == actor.id]
+        earlier = next(((i, how) for i, how in taken if i != step.id and spec.distinct_group(i) == group), None)
         if earlier is not None:
+            other = spec.step(earlier[0])
+            assert other is not None
             rule = group_rule(spec, group)
             raise Forbidden(
-                f"you signed {earlier.step_label_zh} ({earlier.step_id}) of this draft; "
-                f"{_group_names(spec, group)} must each be signed by a different person ({rule})",
+                f"you {earlier[1]} {step_name(other)} of this draft; "
+                f"{_group_names(spec, group)} must each be done by a different person ({rule})",
                 code="separation_of_duties",
                 rule=rule,
             )
@@ -135,24 +143,28 @@ def find_unfillable(
     candidates: Sequence[Candidate],
     author_id: int,
     approvals: Sequence[tuple[str, int]],
+    corrections: Sequence[tuple[str, int]] = (),
 ) -> Conflict | None:
-    """The refusal for the first of `steps` that nobody could sign, given the approvals so far.
+    """The refusal for the first of `steps` that nobody could sign, given the cycle so far.
 
-    `approvals` are (step id, user id) pairs of the current cycle. Steps in one distinct-signers group
-    need different people, so a group is solved as a matching of its open signatures to people
-    (augmenting paths; a group is a handful of steps).
+    `approvals` and `corrections` are (step id, user id) pairs of the current cycle; a corrector has
+    taken part in that step. Steps in one distinct-signers group need different people, so a group is
+    solved as a matching of its open signatures to people (augmenting paths; a group is a handful of
+    steps). A step's own corrector may still sign it.
     """
     signed: dict[str, set[int]] = {}
     for step_id, user_id in approvals:
         signed.setdefault(step_id, set()).add(user_id)
-    used_in_group: dict[str, set[int]] = {}
-    for step_id, users in signed.items():
+    took_part: dict[str, dict[int, set[str]]] = {}
+    for step_id, user_id in [*approvals, *corrections]:
         group = spec.distinct_group(step_id)
         if group is not None:
-            used_in_group.setdefault(group, set()).update(users)
+            took_part.setdefault(group, {}).setdefault(user_id, set()).add(step_id)
 
     def people(step: StepSpec) -> list[int]:
-        excluded = signed.get(step.id, set()) | used_in_group.get(spec.distinct_group(step.id) or "", set())
+        """Who could fill an open signature of `step`: not the author, not busy elsewhere in its group."""
+        group = took_part.get(spec.distinct_group(step.id) or "", {})
+        excluded = signed.get(step.id, set()) | {user for user, taken in group.items() if taken - {step.id}}
         return [
             c.user_id for c in candidates if _eligible(step, c) and c.user_id != author_id and c.user_id not in excluded
         ]

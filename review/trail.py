@@ -52,6 +52,13 @@ def event_record(
     }
 
 
+def lock_chain(session: Session) -> ChainHead:
+    """Take the chain head's row lock: it orders every append, and anything else that must not interleave."""
+    return session.exec(
+        select(ChainHead).where(col(ChainHead.id) == 1).with_for_update().execution_options(populate_existing=True)
+    ).one()
+
+
 def append_event(
     session: Session,
     *,
@@ -61,9 +68,7 @@ def append_event(
     payload: dict[str, Any],
     draft_id: int | None = None,
 ) -> Event:
-    head = session.exec(
-        select(ChainHead).where(col(ChainHead.id) == 1).with_for_update().execution_options(populate_existing=True)
-    ).one()
+    head = lock_chain(session)
     seq = head.seq + 1
     username = actor.username if actor is not None else None
     record = event_record(seq=seq, at=at, actor=username, kind=kind.value, draft_id=draft_id, payload=payload)

@@ -12,23 +12,26 @@ import secrets
 from collections.abc import Iterable
 from datetime import datetime
 
+from sqlalchemy import literal, union_all
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from review import clock
 from review.actors import Actor
+from review.content import check_one_line
 from review.enums import EventKind, Role
-from review.errors import Conflict, Invalid, NotFound
+from review.errors import Conflict, Forbidden, Invalid, NotFound
 from review.models import ApiToken, User, UserQualification, UserRole
 from review.passwords import check_strength, hash_password, verify_password
 from review.trail import append_event
 
-USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
-QUALIFICATION = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
+QUALIFICATION = re.compile(r"[a-z][a-z0-9_]{0,63}")
 TOKEN_PREFIX = "ssn_"
 
 
 def clean_username(username: str) -> str:
-    if not USERNAME.match(username):
+    if not USERNAME.fullmatch(username):
         raise Invalid(
             f"username {username[:64]!r} is not valid: use 2–64 lowercase letters, digits, '.', '_' or '-', "
             "starting with a letter or digit",
@@ -50,7 +53,7 @@ def parse_roles(names: Iterable[str]) -> frozenset[Role]:
 
 def _clean_qualifications(names: Iterable[str]) -> frozenset[str]:
     for name in names:
-        if not QUALIFICATION.match(name):
+        if not QUALIFICATION.fullmatch(name):
             raise Invalid(
                 f"qualification {name!r} is not valid: use lowercase letters, digits and '_'",
                 code="invalid_qualification",
@@ -71,8 +74,9 @@ def add_user(
     at = clock.now()
     username = clean_username(username)
     full_name = full_name.strip()
-    if not full_name or len(full_name) > 100 or any(ord(c) < 32 for c in full_name):
-        raise Invalid("the full name must be 1–100 printable characters", code="invalid_full_name")
+    if not full_name or len(full_name) > 100:
+        raise Invalid("the full name must be 1–100 characters", code="invalid_full_name")
+    check_one_line(full_name, "the full name")
     role_set = parse_roles(roles)
     if not role_set:
         raise Invalid("a user needs at least one role", code="no_role")
@@ -85,7 +89,10 @@ def add_user(
         )
     user = User(username=username, full_name=full_name, password_hash=hash_password(password), created_at=at)
     session.add(user)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Conflict(f"username {username!r} is taken", code="username_taken") from None
     assert user.id is not None
     session.add_all([UserRole(user_id=user.id, role=role.value) for role in sorted(role_set)])
     session.add_all([UserQualification(user_id=user.id, qualification=q) for q in sorted(quals)])
@@ -127,15 +134,39 @@ def deactivate_user(session: Session, *, username: str, actor: Actor | None) -> 
 
 def load_actor(session: Session, user: User) -> Actor:
     assert user.id is not None
-    roles = session.exec(select(UserRole.role).where(col(UserRole.user_id) == user.id)).all()
-    quals = session.exec(select(UserQualification.qualification).where(col(UserQualification.user_id) == user.id)).all()
+    held = session.execute(
+        union_all(
+            select(literal("role"), UserRole.role).where(col(UserRole.user_id) == user.id),
+            select(literal("qualification"), UserQualification.qualification).where(
+                col(UserQualification.user_id) == user.id
+            ),
+        )
+    ).all()
     return Actor(
         id=user.id,
         username=user.username,
         full_name=user.full_name,
-        roles=frozenset(Role(role) for role in roles),
-        qualifications=frozenset(quals),
+        roles=frozenset(Role(name) for kind, name in held if kind == "role"),
+        qualifications=frozenset(name for kind, name in held if kind == "qualification"),
     )
+
+
+def refresh_actor(session: Session, actor: Actor) -> Actor:
+    """The actor as the database says now, inside the command's transaction.
+
+    The user row is share-locked (PostgreSQL; SQLite's write transaction already excludes other writers),
+    so a deactivation or role change committed after log-in is honoured, and none can commit while this
+    transaction acts in the user's name.
+    """
+    user = session.exec(
+        select(User)
+        .where(col(User.id) == actor.id)
+        .with_for_update(read=True)
+        .execution_options(populate_existing=True)
+    ).first()
+    if user is None or not user.active:
+        raise Forbidden(f"the account {actor.username!r} is deactivated", code="user_deactivated")
+    return load_actor(session, user)
 
 
 def authenticate_password(session: Session, *, username: str, password: str) -> Actor | None:
@@ -208,3 +239,37 @@ def authenticate_token(session: Session, token: str) -> Actor | None:
     if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= at) or not user.active:
         return None
     return load_actor(session, user)
+
+
+def revoke_token(
+    session: Session, *, actor: Actor | None, token_id: int | None = None, secret: str | None = None
+) -> None:
+    """Revoke a token, named by its id (an administrator) or by the token itself (its holder)."""
+    statement = select(ApiToken).with_for_update()
+    if secret is not None:
+        statement = statement.where(col(ApiToken.token_hash) == _token_digest(secret))
+    elif token_id is not None:
+        statement = statement.where(col(ApiToken.id) == token_id)
+    else:
+        raise Invalid("name the token to revoke", code="no_token")
+    row = session.exec(statement).first()
+    if row is None:
+        raise NotFound("no such token", code="token_not_found")
+    if row.revoked_at is not None:
+        raise Conflict(f"token {row.id} is already revoked", code="already_revoked")
+    row.revoked_at = clock.now()
+    session.add(row)
+    owner = session.get(User, row.user_id)
+    assert owner is not None
+    append_event(
+        session,
+        kind=EventKind.TOKEN_REVOKED,
+        actor=actor,
+        at=row.revoked_at,
+        payload={"username": owner.username, "token_id": row.id},
+    )
+
+
+def list_tokens(session: Session, username: str) -> list[ApiToken]:
+    user = get_user(session, username)
+    return list(session.exec(select(ApiToken).where(col(ApiToken.user_id) == user.id).order_by(col(ApiToken.id))))

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from sqlmodel import Session, col, func, select
 
 from review.actors import Actor
+from review.db import MAX_ID
 from review.enums import Role, StepStatus
 from review.errors import Forbidden, NotFound
 from review.models import Draft, Publication, Signoff, User
@@ -120,7 +121,7 @@ def can_read(actor: Actor, draft: Draft) -> bool:
 
 
 def _readable_draft(session: Session, actor: Actor, draft_id: int) -> Draft:
-    draft = session.get(Draft, draft_id)
+    draft = session.get(Draft, draft_id) if 1 <= draft_id <= MAX_ID else None
     if draft is None:
         raise NotFound(f"draft {draft_id} does not exist", code="draft_not_found")
     if not can_read(actor, draft):

@@ -58,7 +58,6 @@ def upgrade() -> None:
         sa.Column("source", sa.Text(), nullable=False),
         sa.Column("registered_at", review.models.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_workflow_versions")),
-        sa.UniqueConstraint("key", "content_hash", name=op.f("uq_workflow_versions_key_content_hash")),
         sa.UniqueConstraint("key", "version", name=op.f("uq_workflow_versions_key_version")),
     )
     op.create_table(
@@ -214,7 +213,7 @@ def upgrade() -> None:
         sa.Column("step_label_en", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("slot", sa.Integer(), nullable=False),
         sa.Column("quorum", sa.Integer(), nullable=False),
-        sa.Column("distinct_group", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("distinct_group", sa.Text(), nullable=True),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("username", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("full_name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
@@ -247,7 +246,7 @@ def upgrade() -> None:
         sa.Column("step_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("distinct_group", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("distinct_group", sa.Text(), nullable=True),
         sa.Column("activated_at", review.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("completed_at", review.models.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["run_id"], ["workflow_runs.id"], name=op.f("fk_step_states_run_id_workflow_runs")),

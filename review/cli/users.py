@@ -11,7 +11,7 @@ from review import clock
 from review.cli.base import App, cli
 from review.enums import Role
 from review.models import User, UserQualification, UserRole
-from review.users import add_user, create_token, deactivate_user
+from review.users import add_user, create_token, deactivate_user, list_tokens, revoke_token
 
 
 @cli.group()
@@ -117,3 +117,32 @@ def token_create(app: App, username: str, label: str, expires_in_days: int | Non
     with app.database().write() as session:
         secret = create_token(session, username=username, label=label, expires_at=expires_at, actor=None)
     click.echo(secret)
+
+
+@token.command("list")
+@click.argument("username")
+@click.pass_obj
+def token_list(app: App, username: str) -> None:
+    """A user's tokens: id, label, created, expiry, whether revoked. The tokens themselves are not stored."""
+    with app.database().read() as session:
+        rows = list_tokens(session, username)
+    now = clock.now()
+    for row in rows:
+        if row.revoked_at:
+            status = f"revoked {row.revoked_at:%Y-%m-%d %H:%M}"
+        elif row.expires_at and row.expires_at <= now:
+            status = "expired"
+        else:
+            status = "active"
+        expiry = f"expires {row.expires_at:%Y-%m-%d %H:%M}" if row.expires_at else "no expiry"
+        click.echo(f"{row.id:>5}  {status:<24} created {row.created_at:%Y-%m-%d %H:%M}  {expiry}  {row.label}")
+
+
+@token.command("revoke")
+@click.argument("token_id", type=int)
+@click.pass_obj
+def token_revoke(app: App, token_id: int) -> None:
+    """Revoke a token by its id (see `sanshen token list USERNAME`)."""
+    with app.database().write() as session:
+        revoke_token(session, actor=None, token_id=token_id)
+    click.echo(f"token {token_id} revoked")

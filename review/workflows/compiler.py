@@ -1,14 +1,15 @@
 """A validated workflow spec compiled into a flat `transitions` state machine, once per version.
 
 States are the draft states plus one per step (a draft under review is in the state named after its
-active step). Events: `submit`, `approve`, `return`, `reject`, `publish`, `retract`. Which step comes
-next depends on the draft's facts (tags, channel, importance): `when` clauses compile into Python
-predicates here — never into strings that transitions would resolve at run time. Several
-transitions share a trigger and source; transitions tries them in order and takes the first whose
-conditions hold, which is how "the next step that applies" is expressed.
+active step). Events: `submit`, `approve`, `return`, `reject`, `publish`, `retract`. Which steps a
+cycle passes is decided once, at submission: the steps whose `when` holds for the draft's facts
+(tags, channel, importance) — compiled here into Python predicates, never strings resolved at run
+time — plus every step that applied in an earlier cycle. The machine routes by that set: several
+transitions share a trigger and source, and transitions takes the first whose conditions hold, which
+is how "the next step of the cycle" is expressed.
 
-The machine never sees an ORM row: a `DraftFlow` adapter carries the facts and writes the new state
-through to the draft. Callbacks do no I/O; the command writes rows after `trigger` returns.
+The machine never sees an ORM row: a `DraftFlow` adapter carries the cycle's steps and writes the new
+state through to the draft. Callbacks do no I/O; the command writes rows after `trigger` returns.
 """
 
 from __future__ import annotations
@@ -49,11 +50,11 @@ def applies(when: When | None, facts: DraftFacts) -> bool:
 
 
 class DraftFlow:
-    """The model transitions decorates. The state lives in the draft row; this writes through."""
+    """The model transitions drives. The state lives in the draft row; this writes through."""
 
-    def __init__(self, draft: Draft, facts: DraftFacts, approvals: int) -> None:
+    def __init__(self, draft: Draft, steps: frozenset[str], approvals: int) -> None:
         self.draft = draft
-        self.facts = facts
+        self.steps = steps
         self.approvals = approvals
 
     @property
@@ -68,11 +69,11 @@ class DraftFlow:
 Predicate = Callable[[EventData], bool]
 
 
-def _applies_predicate(step: StepSpec) -> Predicate:
+def _in_cycle_predicate(step: StepSpec) -> Predicate:
     def predicate(event: EventData) -> bool:
         flow = event.model
         assert isinstance(flow, DraftFlow)
-        return applies(step.when, flow.facts)
+        return step.id in flow.steps
 
     return predicate
 
@@ -113,15 +114,22 @@ class CompiledWorkflow:
         return self.spec.step(step_id)
 
     def applicable_steps(self, facts: DraftFacts) -> list[StepSpec]:
+        """The steps whose `when` holds for these facts, in order."""
         return [step for step in self.spec.steps if applies(step.when, facts)]
 
-    def fire(self, draft: Draft, event: str, *, facts: DraftFacts | None = None, approvals: int = 0) -> str:
+    def ordered(self, step_ids: set[str] | frozenset[str]) -> list[StepSpec]:
+        return [step for step in self.spec.steps if step.id in step_ids]
+
+    def fire(self, draft: Draft, event: str, *, steps: frozenset[str] = frozenset(), approvals: int = 0) -> str:
         """Trigger `event` on the draft and return its new state; a move the machine forbids → Conflict.
+
+        `steps` are the ids of the cycle's steps (for `submit` and `approve`); `approvals` counts the
+        approvals of the active step, this one included.
 
         The flow is not added to the machine (`add_model`): triggering the shared event directly binds
         nothing to the flow, so nothing has to be removed afterwards and threads share no model list.
         """
-        flow = DraftFlow(draft, facts or DraftFacts.of(draft), approvals)
+        flow = DraftFlow(draft, steps, approvals)
         try:
             moved = self.machine.events[event].trigger(flow)
         except MachineError:
@@ -133,7 +141,7 @@ class CompiledWorkflow:
 
 def _transitions(spec: WorkflowSpec) -> Iterator[dict[str, Any]]:
     steps = spec.steps
-    applies_to = {step.id: _applies_predicate(step) for step in steps}
+    applies_to = {step.id: _in_cycle_predicate(step) for step in steps}
     entry_sources = [DraftState.DRAFT.value, DraftState.RETURNED.value]
     # submit: to the first step that applies.
     for index, step in enumerate(steps):

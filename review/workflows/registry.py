@@ -12,13 +12,13 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlmodel import Session, col, func, or_, select
+from sqlmodel import Session, col, select
 
 from review import clock
 from review.enums import EventKind
 from review.errors import Invalid, NotFound
-from review.models import WorkflowVersion
-from review.trail import append_event
+from review.models import Channel, WorkflowVersion
+from review.trail import append_event, lock_chain
 from review.workflows.compiler import CompiledWorkflow
 from review.workflows.spec import WorkflowSpec, load_workflow_file, parse_workflow
 
@@ -38,7 +38,7 @@ class Definition:
 
 
 def load_definitions(folder: Path) -> list[Definition]:
-    """Every `*.yaml` in the folder, validated; names and keys must be unique."""
+    """Every `*.yaml` in the folder, validated; names and keys must be unique, and no name another's key."""
     if not folder.is_dir():
         raise Invalid(f"workflow folder {folder} does not exist", code="workflow_folder_missing")
     definitions: list[Definition] = []
@@ -53,29 +53,42 @@ def load_definitions(folder: Path) -> list[Definition]:
         definitions.append(Definition(key=path.stem, spec=spec, source=path.read_text(encoding="utf-8")))
     if not definitions:
         raise Invalid(f"workflow folder {folder} holds no *.yaml definitions", code="workflow_folder_empty")
+    keys = {d.key for d in definitions}
+    for definition in definitions:
+        if definition.spec.name in keys - {definition.key}:
+            raise Invalid(
+                f"{names[definition.spec.name]}: workflow name {definition.spec.name!r} is the key of another file; "
+                "a name may not be another workflow's key",
+                code="workflow_dup",
+            )
     return definitions
 
 
 def register_workflows(session: Session, definitions: list[Definition]) -> list[WorkflowVersion]:
-    """Store each definition not yet known by its content as a new version; return the new ones."""
+    """Store each definition whose text differs from its newest version as a new version; return those.
+
+    Registrations are serialised on the chain head's lock, so servers starting together cannot both add
+    the same version.
+    """
+    lock_chain(session)
     at = clock.now()
+    channels = set(session.exec(select(Channel.key)))
     added = []
     for definition in definitions:
-        known = session.exec(
-            select(WorkflowVersion).where(
-                col(WorkflowVersion.key) == definition.key,
-                col(WorkflowVersion.content_hash) == definition.content_hash,
+        unknown = sorted({c for s in definition.spec.steps if s.when for c in s.when.channels} - channels)
+        if unknown:
+            raise Invalid(
+                f"workflow {definition.key}: unknown channel(s) in `when`: {', '.join(unknown)}; "
+                f"channels are: {', '.join(sorted(channels))}",
+                code="unknown_channel",
             )
-        ).first()
-        if known is not None:
+        latest = newest(session, definition.key)
+        if latest is not None and latest.content_hash == definition.content_hash:
             continue
-        latest = session.exec(
-            select(func.max(WorkflowVersion.version)).where(col(WorkflowVersion.key) == definition.key)
-        ).one()
         row = WorkflowVersion(
             key=definition.key,
             name=definition.spec.name,
-            version=(latest or 0) + 1,
+            version=(latest.version if latest else 0) + 1,
             content_hash=definition.content_hash,
             source=definition.source,
             registered_at=at,
@@ -99,20 +112,30 @@ def register_workflows(session: Session, definitions: list[Definition]) -> list[
     return added
 
 
-def latest_version(session: Session, workflow: str) -> WorkflowVersion:
-    """The newest registered version of a workflow, named by its key (`sanshen`) or name (`三审三校`)."""
-    row = session.exec(
-        select(WorkflowVersion)
-        .where(or_(col(WorkflowVersion.key) == workflow, col(WorkflowVersion.name) == workflow))
-        .order_by(col(WorkflowVersion.version).desc())
+def newest(session: Session, key: str) -> WorkflowVersion | None:
+    return session.exec(
+        select(WorkflowVersion).where(col(WorkflowVersion.key) == key).order_by(col(WorkflowVersion.version).desc())
     ).first()
-    if row is None:
-        known = sorted(set(session.exec(select(WorkflowVersion.key))))
+
+
+def latest_version(session: Session, workflow: str) -> WorkflowVersion:
+    """The newest version of a workflow named by its key (`sanshen`), or else by its name (`三审三校`)."""
+    by_key = newest(session, workflow)
+    if by_key is not None:
+        return by_key
+    keys = sorted(set(session.exec(select(WorkflowVersion.key))))
+    named = [row for key in keys if (row := newest(session, key)) is not None and row.name == workflow]
+    if len(named) == 1:
+        return named[0]
+    if named:
         raise Invalid(
-            f"unknown workflow {workflow!r}; registered: {', '.join(known) or 'none (run `sanshen init`)'}",
-            code="unknown_workflow",
+            f"workflow name {workflow!r} is used by {', '.join(r.key for r in named)}; name it by key",
+            code="ambiguous_workflow",
         )
-    return row
+    raise Invalid(
+        f"unknown workflow {workflow!r}; registered: {', '.join(keys) or 'none (run `sanshen init`)'}",
+        code="unknown_workflow",
+    )
 
 
 def compiled(session: Session, version_id: int) -> CompiledWorkflow:

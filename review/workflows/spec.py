@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -44,6 +44,12 @@ class When(_Strict):
     tags: tuple[Tag, ...] = ()
     channels: tuple[Identifier, ...] = ()
     importance: tuple[Importance, ...] = ()
+
+    @field_validator("tags")
+    @classmethod
+    def _case_folded(cls, tags: tuple[str, ...]) -> tuple[str, ...]:
+        """Drafts' tags are lowercase; so are these, or a `Specialist` here would never match."""
+        return tuple(tag.lower() for tag in tags)
 
     def describe(self) -> str:
         parts = []
@@ -108,12 +114,18 @@ class WorkflowInvalid(Invalid):
 
     def __init__(self, source: str, problems: list[Problem]) -> None:
         self.source = source
-        self.problems = sorted(problems, key=lambda p: (p.line, p.column))
+        self.problems = sorted(set(problems), key=lambda p: (p.line, p.column, p.message))
         lines = "; ".join(str(p) for p in self.problems)
         super().__init__(f"{source}: {len(self.problems)} problem(s): {lines}", code="workflow_invalid")
 
 
 YamlPath = tuple[str | int, ...]
+MAX_NODES = 20_000
+MAX_BYTES = 1_000_000
+
+
+class _TooLarge(Exception):
+    pass
 
 
 class _Positioned:
@@ -123,9 +135,18 @@ class _Positioned:
         self.positions: dict[YamlPath, tuple[int, int]] = {}
         self.problems: list[Problem] = []
         self._constructor = SafeConstructor()
+        self._seen: set[int] = set()
 
     def convert(self, node: Node, path: YamlPath = ()) -> Any:
         self.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if id(node) in self._seen:
+            # An alias (*name) re-uses a node: refused, so no file can expand into billions of values.
+            self._problem(node, "anchors and aliases (&name, *name) are not allowed in workflow definitions")
+            return None
+        self._seen.add(id(node))
+        if len(self._seen) > MAX_NODES:
+            self._problem(node, f"the definition has more than {MAX_NODES} values")
+            raise _TooLarge
         if isinstance(node, MappingNode):
             result: dict[Any, Any] = {}
             for key_node, value_node in node.value:
@@ -194,6 +215,14 @@ def _cross_checks(spec: WorkflowSpec, doc: _Positioned) -> Iterator[Problem]:
             if check not in known_checks:
                 known = ", ".join(sorted(known_checks))
                 yield doc.at((*where, "checks", check_index), f"unknown check {check!r}; known checks: {known}")
+    reviews = [(index, step.id) for index, step in enumerate(spec.steps) if step.kind is StepKind.REVIEW]
+    review_groups = {spec.distinct_group(step_id) for _, step_id in reviews}
+    if len(reviews) > 1 and (len(review_groups) != 1 or None in review_groups):
+        yield doc.at(
+            ("steps", reviews[0][0]),
+            f"the review steps {', '.join(i for _, i in reviews)} must together be one distinct_signers group: "
+            "初审, 复审 and 终审 of a draft are different people (R3)",
+        )
     grouped: dict[str, int] = {}
     for group_index, group in enumerate(spec.distinct_signers):
         where = ("distinct_signers", group_index)
@@ -212,8 +241,12 @@ def _cross_checks(spec: WorkflowSpec, doc: _Positioned) -> Iterator[Problem]:
 
 def parse_workflow(text: str, source: str = "<workflow>") -> WorkflowSpec:
     """Validate a definition; raise `WorkflowInvalid` listing every problem with its line and column."""
+    if len(text.encode()) > MAX_BYTES:
+        raise WorkflowInvalid(source, [Problem(1, 1, f"the file is larger than {MAX_BYTES} bytes")])
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        raise WorkflowInvalid(source, [Problem(1, 1, "the file is nested too deeply")]) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -223,7 +256,10 @@ def parse_workflow(text: str, source: str = "<workflow>") -> WorkflowSpec:
     if node is None:
         raise WorkflowInvalid(source, [Problem(1, 1, "the file is empty")])
     doc = _Positioned()
-    data = doc.convert(node)
+    try:
+        data = doc.convert(node)
+    except (_TooLarge, RecursionError):
+        raise WorkflowInvalid(source, doc.problems or [Problem(1, 1, "the file is nested too deeply")]) from None
     if doc.problems:
         raise WorkflowInvalid(source, doc.problems)
     if not isinstance(data, dict):

@@ -15,6 +15,7 @@ from sqlmodel import col, select
 
 from review.content import content_hash
 from review.db import Database
+from review.drafts import revise_draft, submit_draft
 from review.errors import Conflict
 from review.models import Publication, Signoff
 from review.publishing import publish
@@ -125,7 +126,7 @@ def test_the_last_signature_must_be_on_the_revision_that_goes_out(db: Database) 
 CHANNEL_WORKFLOW = """
 name: 网站与公众号
 label: {zh: 网站与公众号, en: Website and WeChat}
-distinct_signers: [[review1, review3]]
+distinct_signers: [[review1, wechat_check, review3]]
 steps:
   - {id: review1, kind: review, label: {zh: 初审, en: First review}, roles: [reviewer1]}
   - id: wechat_check
@@ -148,3 +149,20 @@ def test_publishing_to_a_channel_with_an_extra_step_needs_that_step_signed(db: D
         try_publish(db, room, draft_id, channel="wechat")
     assert "公众号审核 (wechat_check) is not signed for channel 'wechat'" in refused.value.message
     assert try_publish(db, room, draft_id, channel="website").channel == "website"
+
+
+def test_removing_a_tag_after_a_return_does_not_shed_the_committee(db: Database) -> None:
+    """A step that applied in an earlier cycle applies again: the tag cannot be dropped to skip it."""
+    room = newsroom(db)
+    draft_id = submitted_draft(db, room, tags=["specialist"])
+    approve_through(db, room, draft_id, until="committee")
+    act(db, room.committee1, draft_id, "return", comment="专业表述有误。")
+    with db.write() as session:
+        revise_draft(session, actor=room.author, draft_id=draft_id, tags=[])
+        submit_draft(session, actor=room.author, draft_id=draft_id)
+    approve_through(db, room, draft_id, until="committee")
+    assert get_draft(db, draft_id).tags == []
+    with pytest.raises(Conflict):
+        try_publish(db, room, draft_id)
+    approve_through(db, room, draft_id)
+    assert try_publish(db, room, draft_id).channel == "website"

@@ -8,14 +8,18 @@ could sign a step, the engine says so and names the rule; it never passes a step
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from review.db import Database
-from review.drafts import submit_draft
-from review.errors import Conflict, Forbidden
+from review.drafts import revise_draft, submit_draft
+from review.errors import Conflict, Forbidden, Invalid
 from review.models import Signoff
+from review.queue import queue_for
+from review.workflows.registry import load_definitions
 from tests.factories import (
     act,
     approve_through,
@@ -164,3 +168,37 @@ def test_an_approval_that_would_leave_a_later_step_without_a_signer_is_refused(d
     for signer in (first_only, proofreaders[1], both, proofreaders[2], final):
         act(db, signer, draft_id)
     assert get_draft(db, draft_id).state == "approved"
+
+
+def test_correcting_the_text_of_one_proofread_is_taking_part_in_it(db: Database) -> None:
+    """R16 counts the work, not only the signature: who corrected 一校 may not do 二校."""
+    room = newsroom(db)
+    make_user(db, "pei", "proofreader")
+    draft_id = submitted_draft(db, room)
+    with db.write() as session:
+        revise_draft(session, actor=room.proof1, draft_id=draft_id, body="各单位：\n请于本月底前完成自查工作。")
+    act(db, room.proof2, draft_id)
+    act(db, room.review1, draft_id)
+    with db.read() as session:
+        assert [item.draft_id for item in queue_for(session, room.proof1)] == []
+        assert [item.draft_id for item in queue_for(session, room.proof3)] == [draft_id]
+    with db.write() as session, pytest.raises(Forbidden) as refused:
+        revise_draft(session, actor=room.proof1, draft_id=draft_id, body="各单位：\n请于月底前完成全面自查工作。")
+    assert (refused.value.code, refused.value.rule) == ("separation_of_duties", "R16")
+    assert "corrected the text in 一校 (proof1)" in refused.value.message
+    with pytest.raises(Forbidden):
+        act(db, room.proof1, draft_id)
+
+
+def test_a_workflow_putting_review_steps_outside_one_group_is_refused(tmp_path: Path) -> None:
+    """R3 holds for every workflow, not only for one whose author remembered distinct_signers."""
+    (tmp_path / "lax.yaml").write_text(
+        "name: lax\nlabel: {zh: 宽, en: lax}\nsteps:\n"
+        + "".join(
+            f"  - {{id: review{n}, kind: review, label: {{zh: 审{n}, en: r{n}}}, roles: [reviewer{n}]}}\n"
+            for n in (1, 2, 3)
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(Invalid, match=r"must together be one distinct_signers group.*\(R3\)"):
+        load_definitions(tmp_path)

@@ -14,6 +14,7 @@ import pytest
 from review.db import Database
 from review.drafts import revise_draft, submit_draft
 from review.errors import Conflict, Forbidden, Invalid, SanshenError
+from review.users import deactivate_user
 from review.views import draft_view
 from review.workflows.registry import load_definitions, register_workflows
 from tests.factories import (
@@ -131,3 +132,14 @@ def test_a_rejected_draft_ends_and_its_remaining_steps_are_skipped(db: Database)
     assert view.state == "rejected"
     assert [s.status for s in view.steps] == ["signed", "signed", "signed", "pending", "skipped", "skipped"]
     refused(db, lambda: act(db, room.proof3, draft_id, step="proof3"), Conflict, "not_under_review")
+
+
+def test_a_user_deactivated_after_logging_in_cannot_sign(db: Database) -> None:
+    """The actor is re-read inside the decision's transaction; a log-in earlier does not carry over."""
+    room = newsroom(db)
+    draft_id = submitted_draft(db, room)
+    logged_in = room.proof1
+    with db.write() as session:
+        deactivate_user(session, username=logged_in.username, actor=None)
+    error = refused(db, lambda: act(db, logged_in, draft_id), Forbidden, "user_deactivated")
+    assert "deactivated" in error.message

@@ -26,6 +26,7 @@ from review.drafts import revise_draft
 from review.errors import Conflict, SanshenError
 from review.models import Draft, Event, Signoff
 from review.trail import event_hash, event_record
+from review.users import add_user
 from tests.factories import act, approve_through, get_draft, make_user, newsroom, submitted_draft
 
 RACERS = 6
@@ -195,3 +196,21 @@ def test_a_write_transaction_takes_the_lock_its_backend_needs(db: Database) -> N
         assert statements[0] == "BEGIN IMMEDIATE"
     else:
         assert statements[0].rstrip().endswith("FOR UPDATE")
+
+
+def test_two_administrators_adding_the_same_username_at_once_get_one_user(db: Database) -> None:
+    def add(n: int) -> object:
+        with db.write() as session:
+            return add_user(
+                session,
+                username="dup",
+                full_name=f"重复{n}",
+                roles=["author"],
+                password=f"correct-horse-{n}",
+                actor=None,
+            )
+
+    results = race([lambda n=n: add(n) for n in range(4)])
+    errors = [r for r in results if isinstance(r, SanshenError)]
+    assert len(errors) == 3
+    assert {e.code for e in errors} == {"username_taken"}

@@ -21,11 +21,16 @@ def draft_at(state: str, *, tags: tuple[str, ...] = (), channel: str = "website"
     return Draft(state=state, tags=list(tags), channel=channel, importance=importance)
 
 
+def cycle(wf: CompiledWorkflow, draft: Draft) -> frozenset[str]:
+    return frozenset(s.id for s in wf.applicable_steps(DraftFacts.of(draft)))
+
+
 def walk(wf: CompiledWorkflow, draft: Draft) -> list[str]:
-    states = [wf.fire(draft, "submit")]
+    steps = cycle(wf, draft)
+    states = [wf.fire(draft, "submit", steps=steps)]
     while draft.state != "approved":
         approvals = wf.step(draft.state).quorum  # type: ignore[union-attr]
-        states.append(wf.fire(draft, "approve", approvals=approvals))
+        states.append(wf.fire(draft, "approve", steps=steps, approvals=approvals))
     return states
 
 
@@ -47,13 +52,22 @@ def test_a_specialist_draft_goes_through_the_committee_before_the_final_review(d
 
 def test_a_committee_approval_short_of_the_quorum_stays_at_the_step(default: CompiledWorkflow) -> None:
     draft = draft_at("committee", tags=("specialist",))
-    assert default.fire(draft, "approve", approvals=1) == "committee"
-    assert default.fire(draft, "approve", approvals=2) == "review3"
+    steps = cycle(default, draft)
+    assert default.fire(draft, "approve", steps=steps, approvals=1) == "committee"
+    assert default.fire(draft, "approve", steps=steps, approvals=2) == "review3"
+
+
+def test_the_cycle_passes_exactly_the_steps_it_was_given(default: CompiledWorkflow) -> None:
+    """A step that applied in an earlier cycle stays in the set even when the tag that chose it is gone."""
+    draft = draft_at("proof3")
+    assert default.fire(draft, "approve", steps=frozenset({"proof3", "committee", "review3"}), approvals=1) == (
+        "committee"
+    )
 
 
 def test_returns_rejections_publishing_and_retraction(default: CompiledWorkflow) -> None:
     assert default.fire(draft_at("review2"), "return") == "returned"
-    assert default.fire(draft_at("returned"), "submit") == "proof1"
+    assert default.fire(draft_at("returned"), "submit", steps=frozenset({"proof1", "review3"})) == "proof1"
     assert default.fire(draft_at("proof3"), "reject") == "rejected"
     assert default.fire(draft_at("approved"), "publish") == "published"
     assert default.fire(draft_at("published"), "retract") == "retracted"
@@ -87,6 +101,7 @@ def test_no_shortcut_events_exist(default: CompiledWorkflow) -> None:
 CONDITIONAL = """
 name: 条件
 label: {zh: 条件, en: Conditional}
+distinct_signers: [[wechat_check, head_check]]
 steps:
   - {id: wechat_check, kind: review, label: {zh: 公众号, en: WeChat}, roles: [reviewer1], when: {channels: [wechat]}}
   - {id: head_check, kind: review, label: {zh: 负责人, en: Head}, roles: [reviewer3],
@@ -105,6 +120,6 @@ def test_when_selects_by_channel_importance_and_tags() -> None:
     ]
     assert [s.id for s in wf.applicable_steps(DraftFacts(frozenset(), "website", "sensitive"))] == []
     with pytest.raises(Conflict) as refused:
-        wf.fire(draft_at("draft", channel="website"), "submit")
+        wf.fire(draft_at("draft", channel="website"), "submit", steps=frozenset())
     assert refused.value.code == "no_step_applies"
-    assert wf.fire(draft_at("draft", channel="wechat"), "submit") == "wechat_check"
+    assert wf.fire(draft_at("draft"), "submit", steps=frozenset({"wechat_check", "head_check"})) == "wechat_check"

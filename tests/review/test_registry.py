@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -82,3 +84,59 @@ def test_a_folder_must_hold_valid_uniquely_named_definitions(tmp_path: Path) -> 
     (tmp_path / "b.yaml").write_text(SHIPPED, encoding="utf-8")
     with pytest.raises(Invalid, match="workflow name '三审三校' is also used by"):
         load_definitions(tmp_path)
+
+
+def test_reverting_a_file_reverts_the_rules(db: Database, tmp_path: Path) -> None:
+    loosened = SHIPPED.replace("tags: [specialist]", "tags: [never]")
+    for text, expected in ((loosened, 2), (SHIPPED, 3)):
+        (tmp_path / "sanshen.yaml").write_text(text, encoding="utf-8")
+        [added] = register(db, tmp_path)
+        assert added.version == expected
+    with db.read() as session:
+        assert latest_version(session, "sanshen").source == SHIPPED
+
+
+def test_long_step_ids_make_a_long_group_name_that_both_databases_store(db: Database, tmp_path: Path) -> None:
+    ids = ["a" * 32, "b" * 32, "c" * 32]
+    steps = "".join(
+        f"  - {{id: {i}, kind: review, label: {{zh: 审{n}, en: r{n}}}, roles: [reviewer{n + 1}]}}\n"
+        for n, i in enumerate(ids)
+    )
+    (tmp_path / "long.yaml").write_text(
+        f"name: long\nlabel: {{zh: 长, en: long}}\ndistinct_signers: [[{', '.join(ids)}]]\nsteps:\n{steps}",
+        encoding="utf-8",
+    )
+    register(db, tmp_path)
+    room = newsroom(db)
+    draft_id = new_draft(db, room.author, workflow="long")
+    with db.write() as session:
+        submit_draft(session, actor=room.author, draft_id=draft_id)
+    assert get_draft(db, draft_id).state == "a" * 32
+
+
+def test_a_name_may_not_be_another_workflows_key_and_keys_win(db: Database, tmp_path: Path) -> None:
+    (tmp_path / "sanshen.yaml").write_text(SHIPPED, encoding="utf-8")
+    (tmp_path / "other.yaml").write_text(SHIPPED.replace("name: 三审三校", "name: sanshen"), encoding="utf-8")
+    with pytest.raises(Invalid, match="is the key of another file"):
+        load_definitions(tmp_path)
+
+
+def test_a_when_clause_naming_an_unknown_channel_is_refused_at_registration(db: Database, tmp_path: Path) -> None:
+    (tmp_path / "sanshen.yaml").write_text(SHIPPED.replace("tags: [specialist]", "channels: [tv]"), encoding="utf-8")
+    with pytest.raises(Invalid, match=r"unknown channel\(s\) in `when`: tv"):
+        register(db, tmp_path)
+
+
+def test_servers_starting_together_register_a_new_version_once(db: Database, tmp_path: Path) -> None:
+    (tmp_path / "sanshen.yaml").write_text(SHIPPED + "\n# edited\n", encoding="utf-8")
+    definitions = load_definitions(tmp_path)
+    barrier = threading.Barrier(4)
+
+    def start() -> int:
+        barrier.wait()
+        with db.write() as session:
+            return len(register_workflows(session, definitions))
+
+    with ThreadPoolExecutor(4) as pool:
+        added = list(pool.map(lambda _: start(), range(4)))
+    assert sorted(added) == [0, 0, 0, 1]

@@ -138,3 +138,23 @@ def test_a_file_that_is_not_utf8_is_a_problem(tmp_path: Path) -> None:
     with pytest.raises(WorkflowInvalid) as invalid:
         load_workflow_file(path)
     assert [str(p) for p in invalid.value.problems] == ["line 1, column 1: the file is not UTF-8 text"]
+
+
+def test_when_tags_are_case_folded_like_drafts_tags() -> None:
+    spec = parse_workflow(
+        VALID.replace("    roles: [reviewer3]\n", "    roles: [reviewer3]\n    when: {tags: [Specialist]}\n")
+    )
+    when = spec.steps[1].when
+    assert when is not None
+    assert when.tags == ("specialist",)
+
+
+def test_anchors_and_aliases_are_refused_so_no_file_can_explode() -> None:
+    bomb = 'a: &a ["lol", "lol", "lol"]\n' + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n" for i in range(20)
+    )
+    assert problems(bomb)[0].endswith("anchors and aliases (&name, *name) are not allowed in workflow definitions")
+    assert problems("steps: &s [*s]\n") == [
+        "line 1, column 8: anchors and aliases (&name, *name) are not allowed in workflow definitions"
+    ]
+    assert problems("[" * 50_000) == ["line 1, column 1: the file is nested too deeply"]

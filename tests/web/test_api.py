@@ -1,0 +1,321 @@
+"""The HTTP API (CONTRACT §4): every endpoint's success and each documented error status."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from fastapi.testclient import TestClient
+
+from review.db import Database
+from review.users import deactivate_user
+from tests.factories import PASSWORD, make_user
+from tests.web.conftest import Staff, bearer
+
+CHECKS = {
+    "review1": ["language", "factual"],
+    "review2": ["factual", "policy", "secrecy"],
+    "review3": ["political", "legal", "secrecy"],
+}
+ORDER = ["proof1", "review1", "proof2", "review2", "proof3", "review3"]
+
+
+def new_draft(client: TestClient, staff: Staff, **fields: Any) -> dict[str, Any]:
+    body = {
+        "title": "关于开展安全生产检查的通知",
+        "body": "各单位：请于本月底前完成自查。",
+        "channel": "website",
+    } | fields
+    response = client.post("/api/v1/drafts", json=body, headers=staff["author"])
+    assert response.status_code == 201, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def decide(client: TestClient, staff: Staff, draft_id: int, step: str, who: str | None = None, **fields: Any) -> Any:
+    body = {
+        "step": step,
+        "decision": "approve",
+        "revision": 1,
+        "comment": "同意。",
+        "checklist": dict.fromkeys(CHECKS.get(step, []), True),
+    } | fields
+    return client.post(f"/api/v1/drafts/{draft_id}/decisions", json=body, headers=staff[who or step])
+
+
+def submitted(client: TestClient, staff: Staff, **fields: Any) -> int:
+    draft_id: int = new_draft(client, staff, **fields)["id"]
+    assert client.post(f"/api/v1/drafts/{draft_id}/submit", headers=staff["author"]).status_code == 200
+    return draft_id
+
+
+def approved(client: TestClient, staff: Staff) -> int:
+    draft_id = submitted(client, staff)
+    for step in ORDER:
+        assert decide(client, staff, draft_id, step).status_code == 201
+    return draft_id
+
+
+def test_log_in_for_a_token_and_log_out_again(client: TestClient, staff: Staff, db: Database) -> None:
+    response = client.post("/api/v1/auth/token", json={"username": "alice", "password": PASSWORD})
+    assert response.status_code == 200
+    token = response.json()["token"]
+    assert response.json()["expires_at"].endswith("Z")
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/me", headers=headers).json()["username"] == "alice"
+    assert client.delete("/api/v1/auth/token", headers=headers).status_code == 204
+    assert client.get("/api/v1/me", headers=headers).status_code == 401
+    wrong = client.post("/api/v1/auth/token", json={"username": "alice", "password": "not-the-password"})
+    assert wrong.status_code == 401
+    assert wrong.json()["detail"] == "wrong username or password, or the user is deactivated"
+    assert client.post("/api/v1/auth/token", json={"username": "alice"}).status_code == 422
+    with db.write() as session:
+        deactivate_user(session, username="alice", actor=None)
+    assert client.post("/api/v1/auth/token", json={"username": "alice", "password": PASSWORD}).status_code == 401
+    assert client.get("/api/v1/me", headers=staff["author"]).status_code == 401
+
+
+def test_every_endpoint_needs_a_valid_token(client: TestClient) -> None:
+    for method, path in [
+        ("get", "/api/v1/drafts/1"),
+        ("post", "/api/v1/drafts"),
+        ("get", "/api/v1/queue"),
+        ("put", "/api/v1/drafts/1"),
+        ("post", "/api/v1/drafts/1/submit"),
+        ("post", "/api/v1/drafts/1/decisions"),
+        ("post", "/api/v1/drafts/1/publish"),
+        ("post", "/api/v1/drafts/1/retract"),
+        ("get", "/api/v1/drafts/1/trail"),
+        ("get", "/api/v1/audit/verify"),
+        ("get", "/api/v1/audit/export"),
+        ("get", "/api/v1/drafts"),
+    ]:
+        for headers in ({}, {"Authorization": "Bearer ssn_bogus"}, {"Authorization": "Basic YWxpY2U6eA=="}):
+            response = client.request(method, path, headers=headers)
+            assert response.status_code == 401, (method, path, headers)
+            assert response.headers["www-authenticate"] == "Bearer"
+            assert "detail" in response.json()
+
+
+def test_create_show_edit_and_submit_a_draft(client: TestClient, staff: Staff) -> None:
+    created = new_draft(client, staff, tags=["Specialist"])
+    assert (created["state"], created["revision"], created["author"], created["tags"]) == (
+        "draft",
+        1,
+        "alice",
+        ["specialist"],
+    )
+    assert [s["id"] for s in created["steps"]][-2:] == ["committee", "review3"]
+    draft_id = created["id"]
+    shown = client.get(f"/api/v1/drafts/{draft_id}", headers=staff["auditor"]).json()
+    assert shown["content_hash"] == created["content_hash"]
+    edited = client.put(
+        f"/api/v1/drafts/{draft_id}", json={"body": "各单位：请于25日前完成自查。", "tags": []}, headers=staff["author"]
+    )
+    assert edited.status_code == 200
+    assert (edited.json()["revision"], edited.json()["tags"]) == (2, [])
+    submitted_draft = client.post(f"/api/v1/drafts/{draft_id}/submit", headers=staff["author"])
+    assert submitted_draft.status_code == 200
+    assert submitted_draft.json()["state"] == "proof1"
+    assert [s["status"] for s in submitted_draft.json()["steps"]] == ["active"] + ["pending"] * 5
+
+
+def test_draft_errors(client: TestClient, staff: Staff) -> None:
+    draft_id = submitted(client, staff)
+    cases = [
+        (
+            client.post("/api/v1/drafts", json={"title": "t", "body": "b", "channel": "tv"}, headers=staff["author"]),
+            422,
+            "unknown_channel",
+        ),
+        (
+            client.post(
+                "/api/v1/drafts", json={"title": "t", "body": "b", "channel": "website"}, headers=staff["review1"]
+            ),
+            403,
+            "missing_role",
+        ),
+        (
+            client.post(
+                "/api/v1/drafts",
+                json={"title": "t", "body": "b", "channel": "website", "colour": "red"},
+                headers=staff["author"],
+            ),
+            422,
+            "invalid_request",
+        ),
+        (client.get("/api/v1/drafts/999999", headers=staff["author"]), 404, "draft_not_found"),
+        (
+            client.put(f"/api/v1/drafts/{draft_id}", json={"title": "新标题"}, headers=staff["author"]),
+            409,
+            "not_editable",
+        ),
+        (
+            client.put(f"/api/v1/drafts/{draft_id}", json={"title": "新标题"}, headers=staff["review1"]),
+            403,
+            "missing_role",
+        ),
+        (client.put("/api/v1/drafts/999999", json={"title": "x"}, headers=staff["author"]), 404, "draft_not_found"),
+        (client.post(f"/api/v1/drafts/{draft_id}/submit", headers=staff["author"]), 409, "not_submittable"),
+        (client.post(f"/api/v1/drafts/{draft_id}/submit", headers=staff["proof1"]), 403, "not_author"),
+    ]
+    for response, status, code in cases:
+        assert (response.status_code, response.json()["code"]) == (status, code), response.text
+
+
+def test_an_author_may_not_read_another_authors_draft(client: TestClient, staff: Staff, db: Database) -> None:
+    make_user(db, "bo", "author")
+    draft_id = new_draft(client, staff)["id"]
+    other = bearer(db, "bo")
+    assert client.get(f"/api/v1/drafts/{draft_id}", headers=other).status_code == 403
+    assert client.get(f"/api/v1/drafts/{draft_id}/trail", headers=other).status_code == 403
+    assert client.get("/api/v1/drafts", headers=other).json() == {"total": 0, "items": []}
+
+
+def test_the_queue_lists_what_the_caller_may_act_on(client: TestClient, staff: Staff) -> None:
+    draft_id = submitted(client, staff)
+    [item] = client.get("/api/v1/queue", headers=staff["proof1"]).json()
+    assert {k: item[k] for k in ("draft_id", "title", "step", "step_label")} == {
+        "draft_id": draft_id,
+        "title": "关于开展安全生产检查的通知",
+        "step": "proof1",
+        "step_label": "一校",
+    }
+    assert item["waiting_since"].endswith("Z")
+    assert item["waiting_seconds"] >= 0
+    assert client.get("/api/v1/queue", headers=staff["review1"]).json() == []
+
+
+def test_decisions_and_their_errors(client: TestClient, staff: Staff) -> None:
+    draft_id = submitted(client, staff)
+    cases = [
+        (decide(client, staff, draft_id, "review1"), 409, "wrong_step"),
+        (decide(client, staff, draft_id, "proof1", revision=2), 409, "stale_revision"),
+        (decide(client, staff, draft_id, "proof1", who="review1"), 403, "missing_role"),
+        (decide(client, staff, draft_id, "proof1", comment="   "), 422, "comment_required"),
+        (decide(client, staff, draft_id, "proof1", decision="maybe"), 422, "invalid_request"),
+        (decide(client, staff, draft_id, "proof1", revision="1"), 422, "invalid_request"),
+        (decide(client, staff, 999999, "proof1"), 404, "draft_not_found"),
+    ]
+    for response, status, code in cases:
+        assert (response.status_code, response.json()["code"]) == (status, code), response.text
+    signed = decide(client, staff, draft_id, "proof1")
+    assert signed.status_code == 201
+    body = signed.json()
+    assert (body["step"], body["decision"], body["user"], body["revision"], body["draft_state"]) == (
+        "proof1",
+        "approve",
+        "pat",
+        1,
+        "review1",
+    )
+    missing = decide(client, staff, draft_id, "review1", checklist={"language": True})
+    assert (missing.status_code, missing.json()["code"]) == (422, "missing_checks")
+    again = decide(client, staff, draft_id, "proof1", who="proof2")
+    assert (again.status_code, again.json()["code"]) == (409, "wrong_step")
+
+
+def test_publish_then_retract(client: TestClient, staff: Staff) -> None:
+    waiting = submitted(client, staff)
+    refused = client.post(f"/api/v1/drafts/{waiting}/publish", headers=staff["publisher"])
+    assert (refused.status_code, refused.json()["code"]) == (409, "not_signed_off")
+    draft_id = approved(client, staff)
+    assert client.post(f"/api/v1/drafts/{draft_id}/publish", headers=staff["author"]).status_code == 403
+    assert (
+        client.post(
+            f"/api/v1/drafts/{draft_id}/publish", json={"channel": "tv"}, headers=staff["publisher"]
+        ).status_code
+        == 422
+    )
+    not_yet = client.post(f"/api/v1/drafts/{draft_id}/retract", json={"reason": "x"}, headers=staff["publisher"])
+    assert (not_yet.status_code, not_yet.json()["code"]) == (409, "not_published")
+    published = client.post(f"/api/v1/drafts/{draft_id}/publish", json={}, headers=staff["publisher"])
+    assert published.status_code == 201
+    assert (published.json()["channel"], published.json()["revision"]) == ("website", 1)
+    draft = client.get(f"/api/v1/drafts/{draft_id}", headers=staff["publisher"]).json()
+    assert (
+        published.json()["content_hash"] == draft["content_hash"] == draft["steps"][-1]["signoffs"][0]["content_hash"]
+    )
+    no_reason = client.post(f"/api/v1/drafts/{draft_id}/retract", json={"reason": ""}, headers=staff["publisher"])
+    assert (no_reason.status_code, no_reason.json()["code"]) == (422, "reason_required")
+    retracted = client.post(
+        f"/api/v1/drafts/{draft_id}/retract", json={"reason": "数据有误，撤回更正。"}, headers=staff["publisher"]
+    )
+    assert retracted.status_code == 200
+    assert retracted.json()["state"] == "retracted"
+    assert retracted.json()["publications"][0]["retract_reason"] == "数据有误，撤回更正。"
+    trail = client.get(f"/api/v1/drafts/{draft_id}/trail", headers=staff["auditor"]).json()
+    assert [e["kind"] for e in trail][-2:] == ["published", "retracted"]
+    assert len([e for e in trail if e["kind"] == "decided"]) == 6
+
+
+def test_audit_verify_export_and_public_key(client: TestClient, staff: Staff) -> None:
+    draft_id = approved(client, staff)
+    assert client.get("/api/v1/audit/verify", headers=staff["author"]).status_code == 403
+    verified = client.get("/api/v1/audit/verify", headers=staff["auditor"]).json()
+    assert verified["ok"] is True
+    assert verified["first_bad"] is None
+    exported = client.get(f"/api/v1/audit/export?format=jsonl&draft={draft_id}", headers=staff["auditor"])
+    assert exported.status_code == 200
+    assert exported.headers["content-type"].startswith("application/x-ndjson")
+    lines = [json.loads(line) for line in exported.text.splitlines()]
+    assert [e["kind"] for e in lines] == ["created", "submitted"] + ["decided"] * 6
+    assert all(e["draft_id"] == draft_id for e in lines)
+    as_csv = client.get("/api/v1/audit/export?format=csv", headers=staff["auditor"])
+    rows = list(csv.reader(io.StringIO(as_csv.text)))
+    assert rows[0] == ["seq", "at", "actor", "kind", "draft_id", "payload", "prev_hash", "hash"]
+    assert len(rows) - 1 == verified["events"]
+    assert client.get("/api/v1/audit/export?format=pdf", headers=staff["auditor"]).status_code == 422
+    assert (
+        client.get(
+            "/api/v1/audit/export?since=2026-12-01T00:00:00Z&until=2026-11-01T00:00:00Z", headers=staff["auditor"]
+        ).status_code
+        == 422
+    )
+    pem = client.get("/api/v1/audit/public-key")
+    assert pem.headers["content-type"].startswith("text/plain")
+    assert isinstance(load_pem_public_key(pem.text.encode()), Ed25519PublicKey)
+    as_json = client.get("/api/v1/audit/public-key", headers={"Accept": "application/json"}).json()
+    assert as_json["public_key_pem"] == pem.text
+
+
+def test_the_openapi_document_lists_the_contract(client: TestClient) -> None:
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    assert {
+        "/api/v1/auth/token",
+        "/api/v1/drafts",
+        "/api/v1/drafts/{draft_id}",
+        "/api/v1/drafts/{draft_id}/submit",
+        "/api/v1/queue",
+        "/api/v1/drafts/{draft_id}/decisions",
+        "/api/v1/drafts/{draft_id}/publish",
+        "/api/v1/drafts/{draft_id}/retract",
+        "/api/v1/drafts/{draft_id}/trail",
+        "/api/v1/audit/export",
+        "/api/v1/audit/verify",
+        "/api/v1/audit/public-key",
+    } <= paths.keys()
+
+
+@pytest.mark.parametrize("size", [2 * 1024 * 1024])
+def test_a_body_over_the_limit_is_refused_before_it_is_parsed(client: TestClient, staff: Staff, size: int) -> None:
+    body = json.dumps({"title": "t", "body": "字" * size, "channel": "website"})
+    response = client.post(
+        "/api/v1/drafts", content=body, headers=staff["author"] | {"content-type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.json() == {
+        "detail": "the request body is larger than the limit of 1048576 bytes",
+        "code": "body_too_large",
+    }
+
+    def chunks() -> Any:
+        for _ in range(size // 65536):
+            yield b"x" * 65536
+
+    streamed = client.post("/api/v1/drafts", content=chunks(), headers=staff["author"])
+    assert streamed.status_code == 413

@@ -1,0 +1,12 @@
+"""The JSON API, /api/v1 (CONTRACT §4)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from web.api import audit, auth, drafts, meta
+from web.api.schemas import COMMON_ERRORS
+
+api = APIRouter(prefix="/api/v1", responses=COMMON_ERRORS)
+for module in (auth, drafts, audit, meta):
+    api.include_router(module.router)

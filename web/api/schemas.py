@@ -1,0 +1,111 @@
+"""Request bodies. Limits are the engine's, declared here too so that the OpenAPI document shows them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+
+from review.content import BODY_MAX, COMMENT_MAX, REASON_MAX, TAG_MAX, TAGS_MAX, TITLE_MAX
+from review.decisions import CHECKLIST_MAX
+from review.enums import Decision, Importance
+from review.views import DraftSummary, PublicationView, SignoffView
+
+Tag = Annotated[str, Field(max_length=TAG_MAX)]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Problem(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ErrorOut(BaseModel):
+    """Every error: `detail` says what is wrong (a list of problems for a malformed request)."""
+
+    detail: str | list[Problem]
+    code: str | None = None
+    rule: str | None = None
+
+
+def error(description: str) -> dict[str, Any]:
+    return {"model": ErrorOut, "description": description}
+
+
+COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: error("the body could not be read as JSON"),
+    401: error("no token, or a token that is unknown, revoked or expired"),
+    413: error("the request body is over the size limit"),
+    422: error("the request is malformed, or the engine finds the input invalid"),
+    503: error("the database is busy; retry after the Retry-After seconds"),
+}
+
+
+class TokenRequest(_Body):
+    username: str = Field(max_length=64)
+    password: str = Field(max_length=256)
+
+
+class TokenResponse(BaseModel):
+    token: str
+    user: str
+    expires_at: datetime | None
+
+
+class DraftCreate(_Body):
+    title: str = Field(max_length=TITLE_MAX)
+    body: str = Field(max_length=BODY_MAX)
+    channel: str = Field(max_length=32, examples=["website"])
+    tags: list[Tag] = Field(default_factory=list, max_length=TAGS_MAX)
+    importance: Importance = Importance.NORMAL
+    workflow: str | None = Field(default=None, max_length=64, examples=["sanshen"])
+
+
+class DraftUpdate(_Body):
+    title: str | None = Field(default=None, max_length=TITLE_MAX)
+    body: str | None = Field(default=None, max_length=BODY_MAX)
+    tags: list[Tag] | None = Field(default=None, max_length=TAGS_MAX)
+
+
+class DecisionCreate(_Body):
+    step: str = Field(max_length=32, examples=["review1"])
+    decision: Decision
+    revision: StrictInt = Field(ge=1, le=2_000_000_000)
+    comment: str = Field(max_length=COMMENT_MAX, description="审稿意见: the opinion; required, not blank.")
+    checklist: dict[Annotated[str, Field(max_length=32)], StrictBool] | None = Field(
+        default=None, max_length=CHECKLIST_MAX, examples=[{"language": True, "factual": True}]
+    )
+
+
+class DecisionOut(SignoffView):
+    draft_id: int
+    draft_state: str
+
+
+class PublishRequest(_Body):
+    channel: str | None = Field(default=None, max_length=32)
+
+
+class PublicationOut(PublicationView):
+    draft_id: int
+    title: str
+
+
+class RetractRequest(_Body):
+    reason: str = Field(max_length=REASON_MAX)
+
+
+class VerifyOut(BaseModel):
+    ok: bool
+    events: int
+    first_bad: dict[str, int | str] | None
+
+
+class DraftList(BaseModel):
+    total: int
+    items: list[DraftSummary]

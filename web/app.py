@@ -1,0 +1,47 @@
+"""The ASGI application: `create_app()` is what `sanshen serve` runs in each worker."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from review.config import Settings, get_settings
+from review.db import Database
+from review.migrations import require_current
+from web.api import api
+from web.api.errors import install_error_handlers
+from web.limits import BodySizeLimit
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    database = database or Database(settings.database_url, busy_timeout_ms=settings.busy_timeout_ms)
+    require_current(database.engine, database.url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        database.dispose()
+
+    app = FastAPI(
+        title="Sanshen 三审",
+        version="1",
+        summary="三审三校: drafts through three reviews and three proofreads, each signed on the exact text.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.database = database
+    install_error_handlers(app)
+    app.include_router(api)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+
+    @app.get("/", include_in_schema=False)
+    def home() -> dict[str, str]:
+        return {"name": "Sanshen 三审", "api": "/api/v1", "openapi": "/api/v1/openapi.json", "docs": "/api/v1/docs"}
+
+    return app
