@@ -195,3 +195,18 @@ def test_workflow_check_prints_every_problem_with_its_place(tmp_path: Path) -> N
     malformed = tmp_path / "malformed.yaml"
     malformed.write_text("name: [\n", encoding="utf-8")
     assert sanshen("workflow", "check", str(malformed)).returncode == 1
+
+
+def test_serve_refuses_a_database_without_the_schema_or_a_home_without_a_key(tmp_path: Path) -> None:
+    empty = sanshen("serve", "--port", "1", env={"SANSHEN_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"})
+    assert (empty.returncode, empty.stderr) == (
+        1,
+        "error: the database has no Sanshen schema yet; run `sanshen init`\n",
+    )
+    env = {"SANSHEN_DATABASE_URL": f"sqlite:///{tmp_path / 'new.db'}", "SANSHEN_HOME": str(tmp_path / "home")}
+    assert sanshen("init", env=env).returncode == 0
+    (tmp_path / "home" / "signing-key.pem").unlink()
+    keyless = sanshen("serve", "--port", "1", env=env)
+    assert keyless.returncode == 1
+    assert keyless.stderr.startswith("error: no signing key at ")
+    assert keyless.stderr.endswith("; run `sanshen init`\n")
