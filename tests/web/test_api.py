@@ -12,10 +12,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from fastapi.testclient import TestClient
 
-from review.db import Database
+from review.config import Settings
+from review.db import Database, lock_draft
 from review.users import deactivate_user
 from tests.factories import PASSWORD, make_user
 from tests.web.conftest import Staff, bearer
+from web.app import create_app
 
 CHECKS = {
     "review1": ["language", "factual"],
@@ -319,3 +321,32 @@ def test_a_body_over_the_limit_is_refused_before_it_is_parsed(client: TestClient
 
     streamed = client.post("/api/v1/drafts", content=chunks(), headers=staff["author"])
     assert streamed.status_code == 413
+
+
+def test_who_am_i_and_what_can_i_choose(client: TestClient, staff: Staff) -> None:
+    me = client.get("/api/v1/me", headers=staff["review1"]).json()
+    assert me == {"username": "rui", "name": "rui 全名", "roles": ["reviewer1"], "qualifications": []}
+    channels = client.get("/api/v1/channels", headers=staff["author"]).json()
+    assert [(c["key"], c["label_zh"]) for c in channels] == [
+        ("bulletin", "内部简报"),
+        ("website", "门户网站"),
+        ("wechat", "微信公众号"),
+    ]
+    assert client.get("/api/v1/workflows", headers=staff["author"]).json() == [
+        {"key": "sanshen", "name": "三审三校", "version": 1}
+    ]
+
+
+def test_a_database_busy_past_the_timeout_answers_503_with_retry_after(
+    settings: Settings, db: Database, staff: Staff
+) -> None:
+    impatient = settings.model_copy(update={"busy_timeout_ms": 300})
+    app = create_app(impatient, database=Database(settings.database_url, busy_timeout_ms=300))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        draft_id = submitted(client, staff)
+        with db.write() as holder:
+            lock_draft(holder, draft_id)
+            busy = decide(client, staff, draft_id, "proof1")
+    assert busy.status_code == 503
+    assert busy.headers["retry-after"] == "1"
+    assert busy.json() == {"detail": "the database is busy; try again in a moment", "code": "busy"}
