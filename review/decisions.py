@@ -124,8 +124,9 @@ def decide(
         wf.spec, spec_step, actor, author_id=draft.author_id, signoffs=signoffs, corrections=corrections
     )
     if revision != draft.revision:
+        seen = "is stale" if revision < draft.revision else "does not exist yet"
         raise Conflict(
-            f"revision {revision} is stale: the draft is now at revision {draft.revision}; "
+            f"revision {revision} {seen}: the draft is at revision {draft.revision}; "
             "read the current text and decide again",
             code="stale_revision",
         )

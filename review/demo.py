@@ -32,7 +32,7 @@ class DemoUser:
 
 USERS = (
     DemoUser("editor", "张编辑", ("author",)),
-    DemoUser("writer", "刘记者", ("author",)),
+    DemoUser("writer", "刘记者", ("author", "proofreader")),
     DemoUser("proof1", "王一校", ("proofreader",)),
     DemoUser("proof2", "孙二校", ("proofreader",)),
     DemoUser("proof3", "周三校", ("proofreader",)),

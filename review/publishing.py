@@ -76,6 +76,8 @@ def publish(session: Session, *, actor: Actor, draft_id: int, channel: str | Non
         raise Forbidden("publishing needs the publisher role (发布)", code="missing_role")
     target = channel or draft.channel
     require_channel(session, target)
+    if draft.state in (DraftState.PUBLISHED, DraftState.RETRACTED):
+        raise Conflict(f"draft {draft_id} is already {draft.state}", code=f"already_{draft.state}")
     if draft.state != DraftState.APPROVED:
         wf = compiled(session, draft.workflow_version_id)
         active = wf.step(draft.state)

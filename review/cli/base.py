@@ -55,6 +55,11 @@ class App:
             self._db.dispose()
 
     def authenticate(self, username: str | None, token: str | None) -> Actor:
+        if username and token:
+            # Signing as someone other than the person named would be worse than refusing.
+            raise click.UsageError(
+                f"--as {username} and a token (--token or SANSHEN_TOKEN) both name who is acting; give one"
+            )
         db = self.database()
         if token:
             with db.read() as session:

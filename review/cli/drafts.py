@@ -275,9 +275,11 @@ def queue_command(app: App, *, actor: Actor, as_json: bool) -> None:
     if as_json:
         _echo_json([item.model_dump(mode="json") for item in items])
         return
+    if items:
+        click.echo(f"{'draft':>6}  {'step':<8} {'rev':<4} {'waiting since (UTC)':<27}  title")
     for item in items:
         click.echo(
-            f"{item.draft_id:>6}  {item.step_label:<8} r{item.revision:<3} since {iso_utc(item.waiting_since)}"
+            f"{item.draft_id:>6}  {item.step_label:<8} r{item.revision:<3} {iso_utc(item.waiting_since):<27}"
             f"  {item.title}"
         )
     click.echo(f"({len(items)} waiting)")

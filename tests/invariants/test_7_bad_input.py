@@ -176,7 +176,7 @@ CASES: dict[str, tuple[Callable[[World], None], type[SanshenError], str]] = {
     ),
     "publish before sign-off": (lambda w: release(w, w.at_review1), Conflict, "not_signed_off"),
     "publish to an unknown channel": (lambda w: release(w, w.at_review1, channel="tv"), Invalid, "unknown_channel"),
-    "publish twice": (lambda w: release(w, w.published), Conflict, "not_signed_off"),
+    "publish twice": (lambda w: release(w, w.published), Conflict, "already_published"),
     "publish an unknown draft": (lambda w: release(w, 999_999), NotFound, "draft_not_found"),
     "retract without a reason": (lambda w: withdraw(w, w.published, "  "), Invalid, "reason_required"),
     "retract an unpublished draft": (lambda w: withdraw(w, w.at_review1, "错误"), Conflict, "not_published"),

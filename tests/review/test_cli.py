@@ -210,3 +210,13 @@ def test_serve_refuses_a_database_without_the_schema_or_a_home_without_a_key(tmp
     assert keyless.returncode == 1
     assert keyless.stderr.startswith("error: no signing key at ")
     assert keyless.stderr.endswith("; run `sanshen init`\n")
+
+
+@pytest.mark.usefixtures("sanshen_env")
+def test_naming_two_actors_at_once_is_bad_usage() -> None:
+    """A token in the environment must not silently override --as: the record would name someone else."""
+    run("user", "add", "alice", "--name", "张三", "--role", "author", "--password", PASSWORD)
+    token = run("token", "create", "alice").stdout.strip()
+    both = sanshen("queue", "--as", "alice", env={"SANSHEN_TOKEN": token, "SANSHEN_PASSWORD": PASSWORD})
+    assert both.returncode == 2
+    assert "--as alice and a token (--token or SANSHEN_TOKEN) both name who is acting; give one" in both.stderr

@@ -350,3 +350,37 @@ def test_a_database_busy_past_the_timeout_answers_503_with_retry_after(
     assert busy.status_code == 503
     assert busy.headers["retry-after"] == "1"
     assert busy.json() == {"detail": "the database is busy; try again in a moment", "code": "busy"}
+
+
+def test_every_error_has_a_code_and_says_what_to_do(client: TestClient, staff: Staff) -> None:
+    cases = [
+        (client.get("/api/v1/queue"), 401, "not_authenticated"),
+        (client.get("/api/v1/queue", headers={"Authorization": "Bearer ssn_nope"}), 401, "invalid_token"),
+        (
+            client.post("/api/v1/auth/token", json={"username": "alice", "password": "nope-nope-nope"}),
+            401,
+            "wrong_password",
+        ),
+        (client.get("/api/v1/nowhere"), 404, "not_found"),
+        (client.put("/api/v1/queue", headers=staff["author"]), 405, "method_not_allowed"),
+    ]
+    for response, status, code in cases:
+        assert (response.status_code, response.json()["code"]) == (status, code)
+    broken = client.post(
+        "/api/v1/drafts", content=b'{"title": "x",', headers=staff["author"] | {"content-type": "application/json"}
+    )
+    assert broken.json()["detail"][0]["msg"].startswith("the body is not valid JSON at character 14")
+    form = client.post("/api/v1/drafts", data={"title": "x"}, headers=staff["author"])
+    assert form.json()["detail"][0]["msg"] == (
+        "send the body as a JSON object, with the header Content-Type: application/json"
+    )
+    draft_id = submitted(client, staff)
+    future = decide(client, staff, draft_id, "proof1", revision=9)
+    assert future.json()["detail"].startswith("revision 9 does not exist yet: the draft is at revision 1")
+    published = approved(client, staff)
+    client.post(f"/api/v1/drafts/{published}/publish", headers=staff["publisher"])
+    twice = client.post(f"/api/v1/drafts/{published}/publish", headers=staff["publisher"])
+    assert (twice.status_code, twice.json()) == (
+        409,
+        {"detail": f"draft {published} is already published", "code": "already_published"},
+    )

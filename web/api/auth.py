@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from fastapi import APIRouter, HTTPException, Response
+from fastapi import APIRouter, Response
 
 from review import clock
 from review.users import authenticate_password, create_token, revoke_token
-from web.api.deps import BearerToken, CurrentActor, DatabaseDep, SettingsDep
+from web.api.deps import BearerToken, CurrentActor, DatabaseDep, SettingsDep, unauthenticated
 from web.api.schemas import TokenRequest, TokenResponse, error
 
 router = APIRouter(tags=["auth"])
@@ -24,11 +24,7 @@ def log_in(credentials: TokenRequest, database: DatabaseDep, settings: SettingsD
     with database.read() as session:
         actor = authenticate_password(session, username=credentials.username, password=credentials.password)
     if actor is None:
-        raise HTTPException(
-            status_code=401,
-            detail="wrong username or password, or the user is deactivated",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+        raise unauthenticated("wrong username or password, or the user is deactivated", "wrong_password")
     expires_at = clock.now() + timedelta(hours=settings.login_token_hours)
     with database.write() as session:
         token = create_token(session, username=actor.username, label="log-in", expires_at=expires_at, actor=actor)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from review.actors import Actor
 from review.config import Settings
 from review.db import Database
 from review.users import authenticate_token
+from web.api.errors import ApiError
 
 bearer = HTTPBearer(auto_error=False, description="A token from `POST /api/v1/auth/token` or `sanshen token create`.")
 
@@ -29,13 +30,13 @@ DatabaseDep = Annotated[Database, Depends(get_database)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def _unauthenticated(detail: str) -> HTTPException:
-    return HTTPException(status_code=401, detail=detail, headers={"WWW-Authenticate": "Bearer"})
+def unauthenticated(detail: str, code: str) -> ApiError:
+    return ApiError(401, detail, code=code, headers={"WWW-Authenticate": "Bearer"})
 
 
 def bearer_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str:
     if credentials is None:
-        raise _unauthenticated("not authenticated: send the header `Authorization: Bearer <token>`")
+        raise unauthenticated("not authenticated: send the header `Authorization: Bearer <token>`", "not_authenticated")
     return credentials.credentials
 
 
@@ -43,7 +44,9 @@ def current_actor(token: Annotated[str, Depends(bearer_token)], database: Databa
     with database.read() as session:
         actor = authenticate_token(session, token)
     if actor is None:
-        raise _unauthenticated("the token is not valid: unknown, revoked or expired, or its user is deactivated")
+        raise unauthenticated(
+            "the token is not valid: unknown, revoked or expired, or its user is deactivated", "invalid_token"
+        )
     return actor
 
 

@@ -8,11 +8,21 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException
 
 from review.errors import Conflict, Forbidden, Invalid, NotFound, SanshenError
 
 STATUS: dict[type[SanshenError], int] = {NotFound: 404, Forbidden: 403, Conflict: 409, Invalid: 422}
 BUSY_MARKERS = ("database is locked", "lock timeout", "lock_timeout", "could not obtain lock", "deadlock detected")
+HTTP_CODES = {400: "unreadable_body", 401: "not_authenticated", 404: "not_found", 405: "method_not_allowed"}
+
+
+class ApiError(HTTPException):
+    """An HTTP refusal that is not the engine's (authentication, routing), with its stable code."""
+
+    def __init__(self, status_code: int, detail: str, *, code: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(status_code=status_code, detail=detail, headers=headers)
+        self.code = code
 
 
 def _refusal(_request: Request, error: Exception) -> JSONResponse:
@@ -27,11 +37,27 @@ def _refusal(_request: Request, error: Exception) -> JSONResponse:
 def _invalid_request(_request: Request, error: Exception) -> JSONResponse:
     """422 listing each problem with its place; the offending input is not echoed back."""
     assert isinstance(error, RequestValidationError)
-    problems = [
-        {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
-        for e in error.errors()
-    ]
+    problems = [_problem(e) for e in error.errors()]
     return JSONResponse({"detail": problems, "code": "invalid_request"}, status_code=422)
+
+
+def _problem(error: Any) -> dict[str, Any]:
+    loc, kind, message = list(error.get("loc", ())), str(error.get("type", "")), str(error.get("msg", ""))
+    if kind == "json_invalid":
+        where = f" at character {loc[1]}" if len(loc) > 1 else ""
+        message = f"the body is not valid JSON{where}: {error.get('ctx', {}).get('error', 'cannot be parsed')}"
+        loc = ["body"]
+    elif kind == "model_attributes_type" and loc == ["body"]:
+        message = "send the body as a JSON object, with the header Content-Type: application/json"
+    return {"loc": loc, "msg": message, "type": kind}
+
+
+def _http_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, HTTPException)
+    code = getattr(error, "code", None) or HTTP_CODES.get(error.status_code, "error")
+    return JSONResponse(
+        {"detail": error.detail, "code": code}, status_code=error.status_code, headers=getattr(error, "headers", None)
+    )
 
 
 def _database_error(_request: Request, error: Exception) -> JSONResponse:
@@ -48,5 +74,6 @@ def _database_error(_request: Request, error: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(SanshenError, _refusal)
+    app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(OperationalError, _database_error)
