@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,7 +19,7 @@ from review.actors import Actor
 from review.enums import Role
 from review.errors import Forbidden, Invalid
 from review.models import ChainHead, Event
-from review.trail import GENESIS_HASH, canonical_json, event_hash, event_record
+from review.trail import GENESIS_HASH, canonical_json, event_hash, hashed_fields
 
 BATCH = 2000
 CSV_COLUMNS = ["seq", "at", "actor", "kind", "draft_id", "payload", "prev_hash", "hash"]
@@ -61,15 +60,7 @@ def _stream(
 
 def record_of(event: Event) -> dict[str, Any]:
     """An event as exported: the hashed fields, plus the links of the chain."""
-    record = event_record(
-        seq=event.seq,
-        at=event.at,
-        actor=event.actor,
-        kind=event.kind,
-        draft_id=event.draft_id,
-        payload=json.loads(event.payload),
-    )
-    return {**record, "prev_hash": event.prev_hash, "hash": event.hash}
+    return {**hashed_fields(event), "prev_hash": event.prev_hash, "hash": event.hash}
 
 
 def verify_chain(session: Session) -> Verification:
@@ -82,20 +73,7 @@ def verify_chain(session: Session) -> Verification:
             problem = f"expected event {expected_seq} here, found {event.seq}: events are missing or reordered"
         elif event.prev_hash != previous:
             problem = "its link to the previous event does not match: an event before it was changed or removed"
-        elif (
-            event_hash(
-                previous,
-                event_record(
-                    seq=event.seq,
-                    at=event.at,
-                    actor=event.actor,
-                    kind=event.kind,
-                    draft_id=event.draft_id,
-                    payload=json.loads(event.payload),
-                ),
-            )
-            != event.hash
-        ):
+        elif event_hash(previous, hashed_fields(event)) != event.hash:
             problem = "its content does not match its hash: it was changed"
         if problem is not None:
             return Verification(False, count, {"seq": event.seq, "reason": problem})

@@ -59,6 +59,18 @@ def lock_chain(session: Session) -> ChainHead:
     ).one()
 
 
+def hashed_fields(event: Event) -> dict[str, Any]:
+    """What an event's hash covers, read back from its row."""
+    return event_record(
+        seq=event.seq,
+        at=event.at,
+        actor=event.actor,
+        kind=event.kind,
+        draft_id=event.draft_id,
+        payload=json.loads(event.payload),
+    )
+
+
 def append_event(
     session: Session,
     *,

@@ -7,7 +7,6 @@ will apply); a returned or rejected draft shows the cycle that ended, with the o
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +14,7 @@ from pydantic import BaseModel
 from sqlmodel import Session, col, func, select
 
 from review.actors import Actor
+from review.audit import record_of
 from review.db import MAX_ID
 from review.enums import Role, StepStatus
 from review.errors import Forbidden, NotFound
@@ -226,19 +226,7 @@ def draft_view(session: Session, actor: Actor, draft_id: int) -> DraftView:
 
 def draft_trail(session: Session, actor: Actor, draft_id: int) -> list[EventView]:
     _readable_draft(session, actor, draft_id)
-    return [
-        EventView(
-            seq=e.seq,
-            at=e.at,
-            actor=e.actor,
-            kind=e.kind,
-            draft_id=e.draft_id,
-            payload=json.loads(e.payload),
-            prev_hash=e.prev_hash,
-            hash=e.hash,
-        )
-        for e in draft_events(session, draft_id)
-    ]
+    return [EventView.model_validate(record_of(e)) for e in draft_events(session, draft_id)]
 
 
 def list_drafts(
