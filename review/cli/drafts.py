@@ -285,6 +285,19 @@ def queue_command(app: App, *, actor: Actor, as_json: bool) -> None:
     click.echo(f"({len(items)} waiting)")
 
 
+def _event_detail(kind: str, payload: dict[str, Any]) -> str:
+    """One line saying what an event recorded."""
+    if kind == "revised":
+        where = f"correction in {payload['step']}" if payload.get("step") else "edited by the author"
+        size = f"+{payload['lines_added']} −{payload['lines_removed']} lines"
+        return f"{where}: {size}, sha256 {payload['content_hash'][:12]}…"
+    if kind == "submitted":
+        return f"cycle {payload['cycle']}: {' → '.join(payload['steps'])}"
+    if kind == "published":
+        return f"to {payload['channel']}, sha256 {payload['content_hash'][:12]}…"
+    return str(payload.get("meaning") or payload.get("reason") or payload.get("title") or "")
+
+
 @cli.command("trail")
 @click.argument("draft_id", type=int)
 @click.option("--json", "as_json", is_flag=True)
@@ -298,6 +311,6 @@ def trail_command(app: App, draft_id: int, *, actor: Actor, as_json: bool) -> No
         return
     for event in events:
         payload = event.payload
-        detail = payload.get("meaning") or payload.get("reason") or payload.get("title") or ""
+        detail = _event_detail(event.kind, payload)
         revision = f" r{payload['revision']}" if "revision" in payload else ""
         click.echo(f"#{event.seq:<6} {iso_utc(event.at)}  {event.kind:<10} {event.actor or '-':<12}{revision} {detail}")
