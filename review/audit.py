@@ -1,25 +1,25 @@
-"""Reading the trail as an auditor: verify the hash chain, export events (JSON Lines, CSV).
+"""Reading the trail as an auditor: events as JSON Lines or CSV, streamed in batches (flat memory).
 
-Both stream: events are read in batches, so memory stays flat however long the trail is.
+Verification is `review.verify`; files with signatures are `review.exports`.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import itertools
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from review.actors import Actor
 from review.enums import Role
 from review.errors import Forbidden, Invalid
-from review.models import ChainHead, Event
-from review.trail import GENESIS_HASH, canonical_json, event_hash, hashed_fields
+from review.models import Event
+from review.trail import canonical_json, hashed_fields
 
 BATCH = 2000
 CSV_COLUMNS = ["seq", "at", "actor", "kind", "draft_id", "payload", "prev_hash", "hash"]
@@ -29,18 +29,12 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 class ExportFormat(StrEnum):
     JSONL = "jsonl"
     CSV = "csv"
+    PDF = "pdf"
 
 
 def require_auditor(actor: Actor) -> None:
     if not actor.roles & {Role.AUDITOR, Role.ADMIN}:
         raise Forbidden("reading the whole trail needs the auditor role (审计)", code="missing_role")
-
-
-@dataclass(frozen=True)
-class Verification:
-    ok: bool
-    events: int
-    first_bad: dict[str, Any] | None
 
 
 def _stream(
@@ -63,35 +57,6 @@ def record_of(event: Event) -> dict[str, Any]:
     return {**hashed_fields(event), "prev_hash": event.prev_hash, "hash": event.hash}
 
 
-def verify_chain(session: Session) -> Verification:
-    """Recompute every event's hash in order; name the first event that does not fit, and why."""
-    previous, expected_seq, count = GENESIS_HASH, 1, 0
-    for event in _stream(session):
-        count += 1
-        problem = None
-        if event.seq != expected_seq:
-            problem = f"expected event {expected_seq} here, found {event.seq}: events are missing or reordered"
-        elif event.prev_hash != previous:
-            problem = "its link to the previous event does not match: an event before it was changed or removed"
-        elif event_hash(previous, hashed_fields(event)) != event.hash:
-            problem = "its content does not match its hash: it was changed"
-        if problem is not None:
-            return Verification(False, count, {"seq": event.seq, "reason": problem})
-        previous, expected_seq = event.hash, expected_seq + 1
-    head = session.get(ChainHead, 1)
-    if head is not None and (head.seq, head.hash) != (expected_seq - 1, previous):
-        return Verification(
-            False,
-            count,
-            {
-                "seq": expected_seq,
-                "reason": f"the chain head says {head.seq} events; "
-                f"{expected_seq - 1} are there: events at the end were removed",
-            },
-        )
-    return Verification(True, count, None)
-
-
 def export_lines(
     session: Session,
     fmt: ExportFormat,
@@ -100,9 +65,11 @@ def export_lines(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> Iterator[str]:
-    """The export, a line (JSON Lines) or a row (CSV) at a time."""
+    """The export, a line (JSON Lines) or a row (CSV, its header first) at a time."""
     if since is not None and until is not None and since >= until:
         raise Invalid("`since` must be before `until`", code="invalid_range")
+    if fmt is ExportFormat.PDF:
+        raise Invalid("a PDF is a document, not a stream of lines: write it with review.exports", code="invalid_format")
     events = _stream(session, draft_id=draft_id, since=since, until=until)
     if fmt is ExportFormat.JSONL:
         for event in events:
@@ -110,15 +77,15 @@ def export_lines(
         return
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for event in events:
-        row = record_of(event)
-        writer.writerow([_csv_safe(canonical_json(row[c]) if c == "payload" else row[c]) for c in CSV_COLUMNS])
+    rows: Iterator[list[Any]] = (
+        [_csv_safe(canonical_json(row[c]) if c == "payload" else row[c]) for c in CSV_COLUMNS]
+        for row in map(record_of, events)
+    )
+    for row in itertools.chain([CSV_COLUMNS], rows):
+        writer.writerow(row)
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
-    if buffer.getvalue():
-        yield buffer.getvalue()
 
 
 def _csv_safe(value: Any) -> Any:
@@ -126,3 +93,16 @@ def _csv_safe(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value
+
+
+def count_events(
+    session: Session, *, draft_id: int | None = None, since: datetime | None = None, until: datetime | None = None
+) -> int:
+    statement = select(func.count()).select_from(Event)
+    if draft_id is not None:
+        statement = statement.where(col(Event.draft_id) == draft_id)
+    if since is not None:
+        statement = statement.where(col(Event.at) >= since)
+    if until is not None:
+        statement = statement.where(col(Event.at) < until)
+    return session.exec(statement).one()

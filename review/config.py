@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     """The largest request body the API reads (a 500 000-character body, JSON-escaped, fits)."""
     login_token_hours: int = 12
     """How long a token from `POST /api/v1/auth/token` lasts."""
+    timezone: str = "Asia/Shanghai"
+    """The office's time zone: sign-off sheets show it beside UTC."""
+    pdf_font: Path | None = None
+    """A CJK font file for PDFs; by default the first installed of Noto Sans CJK, WenQuanYi, AR PL."""
 
 
 @cache

@@ -79,6 +79,7 @@ class EventKind(StrEnum):
     TOKEN_CREATED = "token_created"
     TOKEN_REVOKED = "token_revoked"
     WORKFLOW_REGISTERED = "workflow_registered"
+    CHECKPOINT = "checkpoint"
 
 
 CHECK_LABELS: dict[str, tuple[str, str]] = {

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from review.errors import Invalid
 
@@ -59,3 +59,25 @@ def public_key_pem(home: Path) -> str:
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         .decode()
     )
+
+
+def signing_seed(home: Path) -> bytes:
+    """The raw 32-byte private key, for signing files in chunks (`review.ed25519`)."""
+    return load_signing_key(home).private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+
+
+def public_key_raw(home: Path) -> bytes:
+    return load_signing_key(home).public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def public_key_from_pem(pem: bytes) -> bytes:
+    """The raw key of a PEM public key (SubjectPublicKeyInfo), as GET /api/v1/audit/public-key serves it."""
+    try:
+        key = serialization.load_pem_public_key(pem)
+    except ValueError:
+        raise Invalid("the public key is not a PEM public key", code="bad_public_key") from None
+    if not isinstance(key, Ed25519PublicKey):
+        raise Invalid("the public key is not an Ed25519 key", code="bad_public_key")
+    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
