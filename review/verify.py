@@ -77,16 +77,21 @@ class _Expected:
     revisions: dict[tuple[int, int], tuple[int, str]] = field(default_factory=dict)
     publications: dict[int, tuple[int, bytes]] = field(default_factory=dict)
 
-    def note(self, event: Event, payload: dict[str, Any]) -> None:
-        if event.kind in DECISION_KINDS:
-            self.signoffs[payload["signoff_id"]] = (event.seq, _signoff_fields(payload))
-        elif event.kind == EventKind.CREATED and event.draft_id is not None:
-            self.revisions[(event.draft_id, 1)] = (event.seq, payload["content_hash"])
-        elif event.kind == EventKind.REVISED and event.draft_id is not None:
-            self.revisions[(event.draft_id, payload["revision"])] = (event.seq, payload["content_hash"])
-        elif event.kind == EventKind.PUBLISHED:
-            fields = {k: payload[k] for k in ("channel", "revision", "content_hash")} | {"draft_id": event.draft_id}
-            self.publications[payload["publication_id"]] = (event.seq, _digest(fields))
+    def note(self, event: Event, payload: Any) -> str | None:
+        """Remember what the event says of a row; say what is wrong if it lacks what its kind records."""
+        try:
+            if event.kind in DECISION_KINDS:
+                self.signoffs[int(payload["signoff_id"])] = (event.seq, _signoff_fields(payload))
+            elif event.kind == EventKind.CREATED and event.draft_id is not None:
+                self.revisions[(event.draft_id, 1)] = (event.seq, str(payload["content_hash"]))
+            elif event.kind == EventKind.REVISED and event.draft_id is not None:
+                self.revisions[(event.draft_id, int(payload["revision"]))] = (event.seq, str(payload["content_hash"]))
+            elif event.kind == EventKind.PUBLISHED:
+                fields = {k: payload[k] for k in ("channel", "revision", "content_hash")} | {"draft_id": event.draft_id}
+                self.publications[int(payload["publication_id"])] = (event.seq, _digest(fields))
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            return f"it lacks what a {event.kind} event records ({error}): it was forged"
+        return None
 
 
 def verify_database(
@@ -117,7 +122,9 @@ def verify_database(
         fields = hashed_fields(event)
         if event_hash(previous, fields) != event.hash:
             return result.fail(where, "its content does not match its hash: it was changed", event.seq)
-        expected.note(event, fields["payload"])
+        malformed = expected.note(event, fields["payload"])
+        if malformed:
+            return result.fail(where, malformed, event.seq)
         if event.seq in wanted:
             hashes_at[event.seq] = event.hash
         previous = event.hash
@@ -246,6 +253,12 @@ def verify_export(path: Path, *, public_key: bytes | None, progress: Progress | 
                 return result.fail(where, f"it is not JSON: {error.msg}")
             if not isinstance(record, dict) or set(record) != RECORD_KEYS:
                 return result.fail(where, f"it is not an event record (keys: {', '.join(sorted(RECORD_KEYS))})")
+            if not (
+                isinstance(record["seq"], int)
+                and isinstance(record["prev_hash"], str)
+                and isinstance(record["hash"], str)
+            ):
+                return result.fail(where, "its seq is not a number or its hashes are not text")
             result.events += 1
             seq = record["seq"]
             fields = {k: record[k] for k in RECORD_KEYS - {"prev_hash", "hash"}}

@@ -20,12 +20,12 @@ from sqlmodel import Session, col, func, select
 
 from review import decisions
 from review.actors import Actor
-from review.audit import verify_chain
 from review.db import Database, lock_draft
 from review.drafts import revise_draft
 from review.errors import Conflict, SanshenError
 from review.models import Draft, Signoff
 from review.users import add_user
+from review.verify import verify_database
 from tests.factories import act, approve_through, get_draft, make_user, newsroom, submitted_draft
 
 RACERS = 6
@@ -60,7 +60,7 @@ def assert_one_winner(results: list[object | SanshenError]) -> None:
 def assert_chain_intact(db: Database) -> None:
     """Events are gapless and each links to the one before it: no append was lost or interleaved."""
     with db.read() as session:
-        verification = verify_chain(session)
+        verification = verify_database(session)
     assert verification.ok, verification.first_bad
 
 

@@ -23,8 +23,7 @@ def chunks_of(message: bytes, size: int) -> ed25519.Chunks:
 
 
 def raw_seed(key: Ed25519PrivateKey) -> bytes:
-    return key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
-                             serialization.NoEncryption())
+    return key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption())
 
 
 def raw_public(key: Ed25519PrivateKey) -> bytes:
@@ -70,10 +69,13 @@ def test_openssl_verifies_a_file_signed_in_chunks(tmp_path: Path) -> None:
     data.write_bytes(os.urandom(2 * 1024 * 1024 + 11))
     signature = ed25519.sign(raw_seed(key), ed25519.file_chunks(str(data)))
     (tmp_path / "export.jsonl.sig").write_text(base64.b64encode(signature).decode() + "\n")
-    (tmp_path / "key.pem").write_bytes(key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
-    script = ("base64 -d export.jsonl.sig > sig.bin && openssl pkeyutl -verify -pubin -inkey key.pem -rawin "
-              "-in export.jsonl -sigfile sig.bin")
+    (tmp_path / "key.pem").write_bytes(
+        key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    script = (
+        "base64 -d export.jsonl.sig > sig.bin && openssl pkeyutl -verify -pubin -inkey key.pem -rawin "
+        "-in export.jsonl -sigfile sig.bin"
+    )
     checked = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr
     assert "Signature Verified Successfully" in checked.stdout

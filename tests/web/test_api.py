@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -255,12 +256,14 @@ def test_publish_then_retract(client: TestClient, staff: Staff) -> None:
     assert len([e for e in trail if e["kind"] == "decided"]) == 6
 
 
+@pytest.mark.usefixtures("cjk_font")
 def test_audit_verify_export_and_public_key(client: TestClient, staff: Staff) -> None:
     draft_id = approved(client, staff)
     assert client.get("/api/v1/audit/verify", headers=staff["author"]).status_code == 403
     verified = client.get("/api/v1/audit/verify", headers=staff["auditor"]).json()
     assert verified["ok"] is True
     assert verified["first_bad"] is None
+    assert verified["rows"] == 6 + 1
     exported = client.get(f"/api/v1/audit/export?format=jsonl&draft={draft_id}", headers=staff["auditor"])
     assert exported.status_code == 200
     assert exported.headers["content-type"].startswith("application/x-ndjson")
@@ -271,7 +274,15 @@ def test_audit_verify_export_and_public_key(client: TestClient, staff: Staff) ->
     rows = list(csv.reader(io.StringIO(as_csv.text)))
     assert rows[0] == ["seq", "at", "actor", "kind", "draft_id", "payload", "prev_hash", "hash"]
     assert len(rows) - 1 == verified["events"]
-    assert client.get("/api/v1/audit/export?format=pdf", headers=staff["auditor"]).status_code == 422
+    public = load_pem_public_key(client.get("/api/v1/audit/public-key").text.encode())
+    assert isinstance(public, Ed25519PublicKey)
+    for response in (exported, as_csv):
+        public.verify(base64.b64decode(response.headers["x-sanshen-signature"]), response.content)
+    sheet = client.get(f"/api/v1/audit/export?format=pdf&draft={draft_id}", headers=staff["auditor"])
+    assert sheet.headers["content-type"] == "application/pdf"
+    assert sheet.content.startswith(b"%PDF")
+    public.verify(base64.b64decode(sheet.headers["x-sanshen-signature"]), sheet.content)
+    assert client.get("/api/v1/audit/export?format=xml", headers=staff["auditor"]).status_code == 422
     assert (
         client.get(
             "/api/v1/audit/export?since=2026-12-01T00:00:00Z&until=2026-11-01T00:00:00Z", headers=staff["auditor"]

@@ -103,7 +103,11 @@ class RetractRequest(_Body):
 class VerifyOut(BaseModel):
     ok: bool
     events: int
+    rows: int
+    """Sign-off, revision and publication rows found to agree with their events."""
+    checkpoints: int
     first_bad: dict[str, int | str] | None
+    """`{"record", "reason", "seq"?}`: the first record that does not fit, and why."""
 
 
 class DraftList(BaseModel):

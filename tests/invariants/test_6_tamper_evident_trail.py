@@ -1,0 +1,277 @@
+"""Invariant 6: the trail is append-only and tamper-evident.
+
+The database refuses UPDATE and DELETE on events (and on sign-offs and revisions). Someone with direct
+access can bypass that — here, as such a person would: dropping the triggers on SQLite, switching them
+off with `session_replication_role` on PostgreSQL — and then every change is still found by
+verification, which names the first bad record: a rewritten field of any event, an event deleted from
+the middle, two swapped, a forged one inserted, the tail cut off past the last signed checkpoint, a
+sign-off or revision row changed behind the trail.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import text
+from sqlalchemy.exc import DatabaseError
+from sqlmodel import Session, col, select
+
+from review.checkpoints import read_checkpoint, take_checkpoint
+from review.db import Database
+from review.keys import ensure_signing_key, public_key_raw
+from review.models import Event
+from review.trail import GENESIS_HASH, event_hash, event_record, hashed_fields
+from review.verify import Verification, verify_database
+from tests.factories import (
+    APPEND_ONLY,
+    act,
+    approve_through,
+    bypass_append_only,
+    newsroom,
+    published_draft,
+    submitted_draft,
+)
+
+FIELDS = ["at", "actor", "kind", "draft_id", "payload", "prev_hash", "hash"]
+
+
+@pytest.fixture
+def trail(db: Database) -> Database:
+    """Two published drafts, a returned one and one in review: every kind of draft event."""
+    room = newsroom(db)
+    published_draft(db, room)
+    published_draft(db, room, tags=["specialist"])
+    returned = submitted_draft(db, room)
+    act(db, room.proof1, returned, "return", comment="请补充落款。")
+    approve_through(db, room, submitted_draft(db, room), until="review2")
+    return db
+
+
+@contextmanager
+def tampering(db: Database) -> Iterator[Session]:
+    """A transaction with the append-only triggers out of the way; rolled back when the block ends."""
+    with Session(db.engine) as session:
+        session.begin()
+        bypass_append_only(session.connection())
+        try:
+            yield session
+        finally:
+            session.rollback()
+
+
+def events_of(session: Session) -> list[Event]:
+    return list(session.exec(select(Event).order_by(col(Event.seq))))
+
+
+def bad(result: Verification) -> tuple[str, str]:
+    assert not result.ok
+    assert result.first_bad is not None
+    return str(result.first_bad["record"]), str(result.first_bad["reason"])
+
+
+def test_an_untouched_trail_verifies(trail: Database) -> None:
+    with trail.read() as session:
+        result = verify_database(session)
+    assert result.ok, result.first_bad
+    assert result.events >= 40
+    assert result.rows > 20
+
+
+@pytest.mark.parametrize("table", APPEND_ONLY)
+def test_the_database_refuses_to_change_or_delete_the_record(trail: Database, table: str) -> None:
+    for statement in (f"UPDATE {table} SET draft_id = draft_id", f"DELETE FROM {table}"):
+        with pytest.raises(DatabaseError, match="append-only"), trail.write() as session:
+            session.connection().execute(text(statement))
+    if trail.dialect == "postgresql":
+        with pytest.raises(DatabaseError, match="append-only"), trail.write() as session:
+            session.connection().execute(text(f"TRUNCATE {table} CASCADE"))
+
+
+@pytest.mark.parametrize("field", FIELDS)
+def test_rewriting_any_field_of_any_event_is_found_and_named(trail: Database, field: str) -> None:
+    with trail.read() as session:
+        seqs = [e.seq for e in events_of(session)]
+    for seq in [*seqs[:: max(1, len(seqs) // 9)], seqs[-1]]:
+        with tampering(trail) as session:
+            event = session.get(Event, seq)
+            assert event is not None
+            value = getattr(event, field)
+            forged = {
+                "at": event.at.replace(microsecond=(event.at.microsecond + 1) % 1_000_000),
+                "actor": "mallory",
+                "kind": "decided" if event.kind != "decided" else "returned",
+                "draft_id": None if event.draft_id else 1,
+                "payload": json.dumps({**json.loads(value), "forged": True}, sort_keys=True, separators=(",", ":"))
+                if field == "payload"
+                else None,
+                "prev_hash": "f" * 64,
+                "hash": "e" * 64,
+            }[field]
+            setattr(event, field, forged)
+            session.add(event)
+            session.flush()
+            record, reason = bad(verify_database(session))
+        if field == "hash" and seq != seqs[-1]:
+            assert record.startswith(f"event {seq + 1} ") or record.startswith(f"event {seq} ")
+        elif field == "hash":
+            assert record == "the chain head" or record.startswith(f"event {seq} ")
+        else:
+            assert record.startswith(f"event {seq} ")
+        assert "changed" in reason or "link" in reason
+
+
+def test_an_event_deleted_from_the_middle_is_found(trail: Database) -> None:
+    with tampering(trail) as session:
+        victim = events_of(session)[20]
+        seq = victim.seq
+        session.delete(victim)
+        session.flush()
+        record, reason = bad(verify_database(session))
+    assert record.startswith(f"event {seq + 1} ")
+    assert "missing or reordered" in reason
+
+
+def test_two_swapped_events_are_found(trail: Database) -> None:
+    with tampering(trail) as session:
+        connection = session.connection()
+        for old, new in ((11, -1), (26, 11), (-1, 26)):
+            connection.execute(text("UPDATE events SET seq = :new WHERE seq = :old"), {"old": old, "new": new})
+        record, reason = bad(verify_database(session))
+    assert record.startswith("event 11 ")
+    assert "link" in reason
+
+
+def test_a_forged_event_inserted_in_the_middle_is_found(trail: Database) -> None:
+    """Even a forger who knows the serialisation and links the forged event correctly is found."""
+    with tampering(trail) as session:
+        connection = session.connection()
+        before = connection.execute(text("SELECT seq, at, draft_id, hash FROM events WHERE seq = 15")).one()
+        last = connection.execute(text("SELECT max(seq) FROM events")).scalar_one()
+        for seq in range(last, 15, -1):
+            connection.execute(text("UPDATE events SET seq = seq + 1 WHERE seq = :s"), {"s": seq})
+        stored = before.at  # SQLite hands back text, PostgreSQL a datetime
+        at = stored if isinstance(stored, datetime) else datetime.fromisoformat(stored).replace(tzinfo=UTC)
+        fields = event_record(
+            seq=16, at=at, actor="mallory", kind="decided", draft_id=before.draft_id, payload={"forged": True}
+        )
+        connection.execute(
+            text(
+                "INSERT INTO events (seq, at, actor, kind, draft_id, payload, prev_hash, hash) "
+                "VALUES (16, :at, 'mallory', 'decided', :draft, :payload, :prev, :hash)"
+            ),
+            {
+                "at": before.at,
+                "draft": before.draft_id,
+                "payload": '{"forged":true}',
+                "prev": before.hash,
+                "hash": event_hash(before.hash, fields),
+            },
+        )
+        record, reason = bad(verify_database(session))
+        connection.execute(
+            text("UPDATE events SET payload = :p WHERE seq = 16"), {"p": '{"forged":true,"signoff_id":99}'}
+        )
+        linked = event_record(
+            seq=16,
+            at=at,
+            actor="mallory",
+            kind="decided",
+            draft_id=before.draft_id,
+            payload={"forged": True, "signoff_id": 99},
+        )
+        connection.execute(text("UPDATE events SET hash = :h WHERE seq = 16"), {"h": event_hash(before.hash, linked)})
+        well_formed_record, well_formed_reason = bad(verify_database(session))
+    assert (record, reason) == (
+        "event 16 (decided)",
+        "it lacks what a decided event records ('signoff_id'): it was forged",
+    )
+    assert well_formed_record.startswith("event 17 ")
+    assert "inserted" in well_formed_reason
+
+
+def test_cutting_off_the_tail_is_found_by_the_head_and_past_a_checkpoint(trail: Database, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    ensure_signing_key(home)
+    with trail.write() as session:
+        checkpoint_path = take_checkpoint(session, home=home, actor=None)
+    checkpoint = read_checkpoint(checkpoint_path)
+    public = Ed25519PublicKey.from_public_bytes(public_key_raw(home))
+    with trail.read() as session:
+        assert verify_database(session, checkpoints=[checkpoint], public_key=public).ok
+    keep = checkpoint.seq - 5
+    with tampering(trail) as session:
+        connection = session.connection()
+        connection.execute(text("DELETE FROM events WHERE seq > :k"), {"k": keep})
+        record, reason = bad(verify_database(session))
+        assert record == "the chain head"
+        last = session.get(Event, keep)
+        assert last is not None
+        connection.execute(text("UPDATE chain_head SET seq = :k, hash = :h"), {"k": keep, "h": last.hash})
+        session.flush()
+        cut = verify_database(session, checkpoints=[checkpoint], public_key=public)
+        quiet = verify_database(session)
+    record, reason = bad(cut)
+    assert record == f"checkpoint {checkpoint_path.name}"
+    assert f"vouches for event {checkpoint.seq}" in reason
+    assert "cut off the end" in reason
+    assert not quiet.ok  # the rows whose events were cut still tell
+
+
+def test_a_forged_checkpoint_or_a_rewritten_chain_under_one_is_found(trail: Database, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    ensure_signing_key(home)
+    with trail.write() as session:
+        path = take_checkpoint(session, home=home, actor=None)
+    public = Ed25519PublicKey.from_public_bytes(public_key_raw(home))
+    document = json.loads(path.read_text())
+    document["checkpoint"]["seq"] -= 1
+    forged = tmp_path / "forged.json"
+    forged.write_text(json.dumps(document))
+    with trail.read() as session:
+        record, reason = bad(verify_database(session, checkpoints=[read_checkpoint(forged)], public_key=public))
+    assert record == "checkpoint forged.json"
+    assert "signature does not hold" in reason
+    checkpoint = read_checkpoint(path)
+    with tampering(trail) as session:
+        events = events_of(session)
+        previous = GENESIS_HASH
+        for event in events:  # rewrite the whole chain consistently, as a forger would
+            if event.seq == 3:
+                event.actor = "mallory"
+            event.prev_hash = previous
+            event.hash = event_hash(previous, hashed_fields(event))
+            previous = event.hash
+        session.add_all(events)
+        connection = session.connection()
+        session.flush()
+        connection.execute(text("UPDATE chain_head SET hash = :h"), {"h": previous})
+        assert verify_database(session).ok  # consistent again: only a checkpoint can tell
+        record, reason = bad(verify_database(session, checkpoints=[checkpoint], public_key=public))
+    assert record == f"checkpoint {path.name}"
+    assert "no longer has the hash signed" in reason
+
+
+@pytest.mark.parametrize(
+    ("statement", "named"),
+    [
+        ("UPDATE signoffs SET comment = '同意（改）' WHERE id = 3", "sign-off 3"),
+        (f"UPDATE signoffs SET content_hash = '{'1' * 64}' WHERE id = 2", "sign-off 2"),
+        ("DELETE FROM signoffs WHERE id = 4", "event"),
+        ("UPDATE revisions SET body = body || '（增补）' WHERE id = 1", "revision 1 of draft 1"),
+        ("UPDATE publications SET content_hash = repeat('0', 64) WHERE id = 1", "publication 1"),
+    ],
+)
+def test_rows_changed_behind_the_trail_disagree_with_their_events(trail: Database, statement: str, named: str) -> None:
+    if "repeat(" in statement and trail.dialect == "sqlite":
+        statement = statement.replace("repeat('0', 64)", "'" + "0" * 64 + "'")
+    with tampering(trail) as session:
+        session.connection().execute(text(statement))
+        record, reason = bad(verify_database(session))
+    assert record.startswith(named)
+    assert any(word in reason for word in ("changed", "missing", "differs"))

@@ -1,0 +1,166 @@
+"""Signed exports and their verification offline; checkpoints and verification at the terminal; the 审批单."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import text
+
+from review.actors import Actor
+from review.config import PROJECT_DIR
+from review.db import Database
+from review.drafts import submit_draft
+from review.keys import ensure_signing_key, public_key_pem
+from review.users import get_user, load_actor
+from tests.factories import act, bypass_append_only, new_draft, newsroom, published_draft, submitted_draft
+from tests.review.test_cli import sanshen
+
+STANDALONE = PROJECT_DIR / "docs" / "verify-export.py"
+
+
+@pytest.fixture
+def newsroom_trail(db: Database, sanshen_env: dict[str, str]) -> int:
+    """A published draft, a returned one; the home has its signing key. Returns the published draft."""
+    ensure_signing_key(Path(sanshen_env["SANSHEN_HOME"]))
+    room = newsroom(db)
+    draft_id = published_draft(db, room, tags=["specialist"])
+    act(db, room.proof1, submitted_draft(db, room), "return", comment="请补充落款。")
+    return draft_id
+
+
+def load_actor_named(db: Database, username: str) -> Actor:
+    with db.read() as session:
+        return load_actor(session, get_user(session, username))
+
+
+def openssl_verifies(path: Path, home: Path) -> bool:
+    key = path.parent / "key.pem"
+    key.write_text(public_key_pem(home))
+    script = (
+        f"base64 -d '{path}.sig' > '{path}.bin' && "
+        f"openssl pkeyutl -verify -pubin -inkey '{key}' -rawin -in '{path}' -sigfile '{path}.bin'"
+    )
+    return subprocess.run(["bash", "-c", script], capture_output=True).returncode == 0
+
+
+def test_a_jsonl_export_verifies_offline_three_ways(
+    newsroom_trail: int, sanshen_env: dict[str, str], tmp_path: Path
+) -> None:
+    home = Path(sanshen_env["SANSHEN_HOME"])
+    export = tmp_path / "trail.jsonl"
+    written = sanshen("audit", "export", "-o", str(export))
+    assert written.returncode == 0, written.stderr
+    assert export.with_name("trail.jsonl.sig").read_text().endswith("\n")
+    lines = export.read_text(encoding="utf-8").splitlines()
+    assert written.stdout.startswith(f"{export}: {len(lines)} events")
+    assert sanshen("audit", "verify", str(export)).stdout.endswith("events intact; signature valid\n")
+    assert subprocess.run([sys.executable, str(STANDALONE), str(export)], capture_output=True).returncode == 0
+    assert openssl_verifies(export, home)
+
+    record = json.loads(lines[5])
+    record["actor"] = "mallory"
+    export.write_text(
+        "\n".join([*lines[:5], json.dumps(record, ensure_ascii=False), *lines[6:]]) + "\n", encoding="utf-8"
+    )
+    changed = sanshen("audit", "verify", str(export))
+    assert changed.returncode == 1
+    assert "its signature (trail.jsonl.sig) does not hold" in changed.stderr
+    export.with_name("trail.jsonl.sig").unlink()
+    unsigned = sanshen("audit", "verify", str(export))
+    assert unsigned.returncode == 1
+    assert f"line 6, event {record['seq']}: its content does not match its hash" in unsigned.stderr
+    standalone = subprocess.run([sys.executable, str(STANDALONE), str(export)], capture_output=True, text=True)
+    assert standalone.returncode == 1
+    assert "line 6" in standalone.stderr
+    assert not openssl_verifies(export, home) if export.with_name("trail.jsonl.sig").exists() else True
+
+
+def test_a_draft_export_has_gaps_and_still_proves_each_line(newsroom_trail: int, db: Database, tmp_path: Path) -> None:
+    author, proofreader = (load_actor_named(db, name) for name in ("alice", "pat"))
+    first, second = new_draft(db, author), new_draft(db, author)
+    for draft_id in (first, second):
+        with db.write() as session:
+            submit_draft(session, actor=author, draft_id=draft_id)
+    act(db, proofreader, first)
+    export = tmp_path / "draft.jsonl"
+    assert sanshen("audit", "export", "--draft", str(first), "-o", str(export)).returncode == 0
+    kinds = [json.loads(line)["kind"] for line in export.read_text(encoding="utf-8").splitlines()]
+    assert kinds == ["created", "submitted", "decided"]
+    checked = sanshen("audit", "verify", str(export))
+    assert checked.returncode == 0
+    assert "gap(s) between events: a filtered export" in checked.stdout
+
+
+def test_a_csv_export_is_signed_and_has_one_row_per_event(
+    newsroom_trail: int, tmp_path: Path, sanshen_env: dict[str, str]
+) -> None:
+    export = tmp_path / "trail.csv"
+    assert sanshen("audit", "export", "--format", "csv", "--since", "2000-01-01", "-o", str(export)).returncode == 0
+    rows = list(csv.reader(export.open(encoding="utf-8", newline="")))
+    assert rows[0] == ["seq", "at", "actor", "kind", "draft_id", "payload", "prev_hash", "hash"]
+    assert [int(r[0]) for r in rows[1:]] == list(range(1, len(rows)))
+    assert openssl_verifies(export, Path(sanshen_env["SANSHEN_HOME"]))
+
+
+@pytest.mark.usefixtures("cjk_font")
+def test_the_sign_off_sheet_reads_in_chinese_with_every_signature(newsroom_trail: int, tmp_path: Path) -> None:
+    sheet = tmp_path / "sheet.pdf"
+    written = sanshen("audit", "export", "--format", "pdf", "--draft", str(newsroom_trail), "-o", str(sheet))
+    assert written.returncode == 0, written.stderr
+    # pypdf puts NULs between the glyphs of this font; poppler's pdftotext reads it cleanly.
+    # Table cells wrap, so lines are joined before looking for a phrase.
+    words = "".join(page.extract_text() for page in PdfReader(sheet).pages).replace("\x00", "").replace("\n", "")
+    for expected in (
+        "审 批 单",
+        "关于开展安全生产检查的通知",
+        "门户网站",
+        "三审三校",
+        "一校 同意",
+        "初审 同意",
+        "专门委员会审核",
+        "终审 同意",
+        "政治关、法律关、保密关",
+        "rong 全名",
+        "发布文本",
+    ):
+        assert expected in words, expected
+    assert words.count("SHA-256") >= 9
+    assert words.count("同意") >= 8  # six steps and the committee's two members
+
+
+def test_verify_at_the_terminal_names_the_first_bad_record(
+    newsroom_trail: int, db: Database, sanshen_env: dict[str, str]
+) -> None:
+    assert sanshen("audit", "checkpoint").returncode == 0
+    good = sanshen("audit", "verify")
+    assert good.returncode == 0
+    assert "checkpoint(s) hold" in good.stdout
+    with db.write() as session:
+        connection = session.connection()
+        bypass_append_only(connection)
+        connection.execute(text("UPDATE signoffs SET comment = '不同意' WHERE id = 2"))
+    bad = sanshen("audit", "verify")
+    assert bad.returncode == 1
+    assert bad.stderr.startswith("error: the trail: sign-off 2: it differs from what event ")
+    assert bad.stderr.endswith("recorded: it was changed\n")
+
+
+def test_export_refuses_bad_arguments_clearly(newsroom_trail: int, tmp_path: Path) -> None:
+    assert sanshen("audit", "export", "--since", "yesterday", "-o", str(tmp_path / "x")).returncode == 2
+    order = sanshen("audit", "export", "--since", "2026-02-01", "--until", "2026-01-01", "-o", str(tmp_path / "x"))
+    assert order.returncode == 2
+    nowhere = sanshen("audit", "export", "-o", str(tmp_path / "missing" / "x.jsonl"))
+    assert (nowhere.returncode, nowhere.stderr) == (
+        1,
+        f"error: cannot write {tmp_path}/missing/x.jsonl: {tmp_path}/missing is not a directory\n",
+    )
+    unknown = sanshen("audit", "export", "--format", "pdf", "--draft", "999", "-o", str(tmp_path / "x.pdf"))
+    assert (unknown.returncode, unknown.stderr) == (1, "error: draft 999 does not exist\n")
+    assert not (tmp_path / "x.pdf").exists()
+    assert not list(tmp_path.glob(".*partial"))
