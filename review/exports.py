@@ -19,7 +19,6 @@ from sqlmodel import Session, col, select
 
 from review import ed25519
 from review.audit import ExportFormat, export_lines
-from review.dossier import find_cjk_font, write_dossier
 from review.errors import Invalid
 from review.keys import signing_seed
 from review.models import Event
@@ -61,6 +60,9 @@ def write_export(
     partial = path.with_name(f".{path.name}.partial")
     try:
         if fmt is ExportFormat.PDF:
+            # The PDF stack (fpdf2, fontTools, Pillow) costs ~30 MB and a second to import: only when needed.
+            from review.dossier import find_cjk_font, write_dossier
+
             records = write_dossier(
                 session,
                 partial,

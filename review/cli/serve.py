@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import click
-import uvicorn
 
 from review.cli.base import App, cli
 from review.keys import load_signing_key
@@ -32,6 +31,8 @@ def serve(app: App, host: str, port: int, workers: int) -> None:
         register_workflows(session, load_definitions(settings.workflows))
     load_signing_key(settings.home)
     app.close()
+    import uvicorn  # only `serve` needs the server: every other command starts faster without it
+
     click.echo(
         f"Sanshen on http://{host}:{port}/ with {workers} worker(s); API /api/v1, "
         f"OpenAPI /api/v1/openapi.json; database {settings.database_url}"
