@@ -9,7 +9,8 @@ The database is checked in order, and the first record that does not fit is name
 3. the rows the events describe: every sign-off, revision and publication agrees with the event that
    recorded it, and every event's row exists. A row changed behind the trail's back shows here.
 
-Everything streams; what is kept in memory is a 16-byte digest per recorded row.
+Everything streams; what is kept is a digest per sign-off, revision and publication the events record
+(some 200 bytes each in Python: about 320 MB of memory at a million events, bench/results/audit.md).
 """
 
 from __future__ import annotations

@@ -33,3 +33,17 @@ def test_downgrade_and_upgrade_round_trip(db: Database, db_url: str) -> None:
         head = connection.exec_driver_sql("SELECT seq, hash FROM chain_head").one()
     assert channels == ["bulletin", "website", "wechat"]
     assert tuple(head) == (0, "0" * 64)
+
+
+def test_the_append_only_triggers_exist_at_head(db: Database) -> None:
+    """SQLite's batch migrations re-create tables and drop their triggers: a later migration must not."""
+    if db.dialect == "sqlite":
+        query = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+        expected = {f"{t}_no_{op}" for t in ("events", "signoffs", "revisions") for op in ("update", "delete")}
+    else:
+        query = "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
+        expected = {
+            f"{t}_{kind}" for t in ("events", "signoffs", "revisions") for kind in ("append_only", "no_truncate")
+        }
+    with db.engine.connect() as connection:
+        assert set(connection.exec_driver_sql(query).scalars()) == expected
