@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,11 +72,18 @@ def _rows(session: Session, model: type[SQLModel], order: Any) -> Iterator[Any]:
     yield from session.connection().execute(sa_select(table).order_by(order).execution_options(yield_per=BATCH))
 
 
-def _record_text(seq: int, at: str, actor: str | None, kind: str, draft_id: int | None, payload: str) -> str:
+_PLAIN = re.compile(r"[a-z0-9._-]*")
+
+
+def _record_text(seq: int, at: str, actor: str | None, kind: str, draft_id: int | None, payload: str) -> str | None:
     """The canonical JSON of an event record, assembled around its stored payload (stored canonical).
 
-    A shortcut: when its hash does not match, the exact serialisation decides (`hashed_fields`).
+    A shortcut, taken only when `actor` and `kind` are plain identifiers (no quote or backslash can
+    move a field's boundary); otherwise, and whenever its hash does not match, the exact serialisation
+    decides (`hashed_fields`).
     """
+    if not _PLAIN.fullmatch(kind) or (actor is not None and not _PLAIN.fullmatch(actor)):
+        return None
     return (
         f'{{"actor":{"null" if actor is None else chr(34) + actor + chr(34)},"at":"{at}",'
         f'"draft_id":{"null" if draft_id is None else draft_id},"kind":"{kind}","payload":{payload},"seq":{seq}}}'
@@ -140,7 +148,7 @@ def verify_database(
                 event.seq,
             )
         text = _record_text(event.seq, iso_utc(event.at), event.actor, event.kind, event.draft_id, event.payload)
-        if hashlib.sha256((previous + text).encode()).hexdigest() != event.hash:
+        if text is None or hashlib.sha256((previous + text).encode()).hexdigest() != event.hash:
             try:
                 exact = event_hash(previous, hashed_fields(Event(**event._mapping)))
             except ValueError:
