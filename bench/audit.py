@@ -265,12 +265,12 @@ def _insert(connection: sqlite3.Connection, rows: dict[str, list[tuple[Any, ...]
         "drafts": "INSERT INTO drafts (id, author_id, channel, importance, tags, workflow_version_id, state, cycle, "
         "revision, title, body, content_hash, created_at, updated_at, state_since) VALUES "
         "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        "revisions": "INSERT INTO revisions (id, draft_id, number, title, body, content_hash, author_id, cycle, step_id, "
-        "created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        "revisions": "INSERT INTO revisions (id, draft_id, number, title, body, content_hash, author_id, cycle, "
+        "step_id, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
         "runs": "INSERT INTO workflow_runs (id, draft_id, cycle, workflow_version_id, started_revision, outcome, "
         "started_at, ended_at) VALUES (?,?,?,?,?,?,?,?)",
-        "signoffs": "INSERT INTO signoffs (id, draft_id, run_id, step_id, step_kind, step_label_zh, step_label_en, slot, "
-        "quorum, distinct_group, user_id, username, full_name, role, qualifications, decision, comment, "
+        "signoffs": "INSERT INTO signoffs (id, draft_id, run_id, step_id, step_kind, step_label_zh, step_label_en, "
+        "slot, quorum, distinct_group, user_id, username, full_name, role, qualifications, decision, comment, "
         "checklist, revision, content_hash, at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         "events": "INSERT INTO events (seq, at, actor_id, actor, kind, draft_id, payload, prev_hash, hash) VALUES "
         "(?,?,?,?,?,?,?,?,?)",
