@@ -18,6 +18,7 @@ Writes bench/results/audit.json and audit.md.
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import platform
@@ -34,9 +35,9 @@ from typing import Any
 from review.config import PROJECT_DIR
 from review.content import content_hash
 from review.decisions import signoff_record
-from review.keys import ensure_signing_key
+from review.keys import ensure_signing_key, load_signing_key
 from review.models import Signoff
-from review.trail import canonical_json, event_hash, event_record
+from review.trail import canonical_json, event_hash, event_record, head_bytes
 
 STEPS = [
     ("proof1", "proofread", "一校", "First proofread", "proofreader", {}),
@@ -235,7 +236,11 @@ def build(database: Path, events: int, env: dict[str, str]) -> None:
                 )
                 previous = digest_event
         _insert(connection, rows)
-    connection.execute("UPDATE chain_head SET seq = ?, hash = ?", (seq, previous))
+    signature = load_signing_key(Path(env["SANSHEN_HOME"])).sign(head_bytes(seq, previous))
+    connection.execute(
+        "UPDATE chain_head SET seq = ?, hash = ?, signature = ?",
+        (seq, previous, base64.b64encode(signature).decode()),
+    )
     connection.commit()
     connection.close()
 
@@ -303,11 +308,13 @@ def main() -> None:
             [sys.executable, str(PROJECT_DIR / "docs" / "verify-export.py"), str(export)], env
         ),
     }
-    count = sum(1 for _ in export.open(encoding="utf-8"))
+    with export.open("rb") as exported:
+        count = sum(1 for _ in exported) - 1  # the last line is the manifest
     for figure in figures.values():
         figure["events_per_second"] = round(count / figure["seconds"])
     baseline = figures["baseline_stdlib_verify_export"]["seconds"]
-    result = {
+    ratios = {name: round(f["seconds"] / baseline, 2) for name, f in figures.items()}
+    result: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.node()} · {os.cpu_count()} cores · Python {platform.python_version()} · SQLite "
         f"{sqlite3.sqlite_version}",
@@ -315,13 +322,13 @@ def main() -> None:
         "export_bytes": export.stat().st_size,
         "build_seconds": round(built, 1),
         "figures": figures,
-        "ratios_to_baseline": {name: round(f["seconds"] / baseline, 2) for name, f in figures.items()},
-        "goals": {"verify_events_per_second": 100_000, "export_peak_rss_mb": 200},
+        "ratios_to_baseline": ratios,
+        "goals": {"export_peak_rss_mb": 200},
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "audit.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     lines = [
-        f"# Audit benchmark — {count:,} events ({result['export_bytes'] / 1e6:.0f} MB as JSON Lines)",
+        f"# Audit benchmark — {count:,} events ({export.stat().st_size / 1e6:.0f} MB as JSON Lines)",
         "",
         f"{result['machine']}, {result['when']}. Built in {built:.0f} s by bulk inserts.",
         "",
@@ -331,12 +338,12 @@ def main() -> None:
     for name, figure in figures.items():
         lines.append(
             f"| {name} | {figure['seconds']} | {figure['events_per_second']:,} | {figure['peak_rss_mb']} | "
-            f"{result['ratios_to_baseline'][name]} |"
+            f"{ratios[name]} |"
         )
     lines += [
         "",
         "Baseline: `docs/verify-export.py` on the export (standard library: hash and link every line).",
-        "Goals: verify ≥ 100 000 events/s; export peak RSS ≤ 200 MB.",
+        "Goal (issue 5): the export of a million events streams with peak RSS under 200 MB.",
     ]
     (RESULTS / "audit.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     sys.stdout.write("\n".join(lines) + "\n")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,9 +23,10 @@ from sqlmodel import Session
 from review import clock
 from review.actors import Actor
 from review.enums import EventKind
-from review.errors import Invalid
+from review.errors import Conflict, Invalid
 from review.keys import load_signing_key, public_key_pem
-from review.trail import append_event, canonical_json, iso_utc, lock_chain
+from review.models import Event
+from review.trail import append_event, canonical_json, head_signature_holds, iso_utc, lock_chain
 
 FOLDER = "checkpoints"
 FORMAT = "sanshen-checkpoint/1"
@@ -49,20 +51,37 @@ class Checkpoint:
 
 
 def take_checkpoint(session: Session, *, home: Path, actor: Actor | None) -> Path:
-    """Sign the chain head into a file under SANSHEN_HOME/checkpoints; record that it was taken."""
+    """Sign the chain head into a file under SANSHEN_HOME/checkpoints; record that it was taken.
+
+    The head must carry this key's signature and name its event: a checkpoint must never endorse
+    events appended by someone without the key (`sanshen audit verify` finds where the trail went wrong).
+    """
     head = lock_chain(session)
+    key = load_signing_key(home)
+    last = session.get(Event, head.seq) if head.seq else None
+    if head.seq and (last is None or last.hash != head.hash or not head_signature_holds(head, key.public_key())):
+        raise Conflict(
+            f"the chain head (event {head.seq}) does not carry this server's signature or does not match its "
+            "event; no checkpoint was taken: run `sanshen audit verify`",
+            code="trail_broken",
+        )
     at = clock.now()
     record = {"format": FORMAT, "seq": head.seq, "hash": head.hash, "at": iso_utc(at)}
     signed = canonical_json(record).encode()
     document = {
         "checkpoint": record,
-        "signature": base64.b64encode(load_signing_key(home).sign(signed)).decode(),
+        "signature": base64.b64encode(key.sign(signed)).decode(),
         "public_key_pem": public_key_pem(home),
     }
     folder = home / FOLDER
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = folder / f"checkpoint-{head.seq:012d}-{at:%Y%m%dT%H%M%S%fZ}.json"
-    path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    partial = path.with_name(f".{path.name}.partial")
+    with partial.open("w", encoding="utf-8") as out:
+        out.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+        out.flush()
+        os.fsync(out.fileno())
+    partial.replace(path)
     append_event(
         session,
         kind=EventKind.CHECKPOINT,
@@ -87,7 +106,7 @@ def read_checkpoint(path: Path) -> Checkpoint:
             signature=base64.b64decode(document["signature"], validate=True),
             signed=canonical_json(record).encode(),
         )
-    except (OSError, ValueError, KeyError, TypeError) as error:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
         raise Invalid(f"{path} is not a readable checkpoint: {error}", code="bad_checkpoint") from None
 
 

@@ -42,6 +42,8 @@ def make_engine(url: str, *, busy_timeout_ms: int = 10_000) -> Engine:
                 "journal_mode=WAL",
                 f"busy_timeout={busy_timeout_ms}",
                 "foreign_keys=ON",
+                # A REPLACE's implicit delete then fires the append-only tables' DELETE triggers.
+                "recursive_triggers=ON",
                 # FULL: a committed sign-off survives a power cut, not only a process crash.
                 "synchronous=FULL",
             ):
@@ -68,6 +70,13 @@ class Database:
         self.url = url
         self.engine = make_engine(url, busy_timeout_ms=busy_timeout_ms)
         self._write_engine = self.engine.execution_options(**{WRITE_OPTION: True})
+        # A read sees one snapshot throughout (SQLite's read transactions already do): an export's
+        # manifest and a verification's chain head then match the events read with them.
+        self._read_engine = (
+            self.engine.execution_options(isolation_level="REPEATABLE READ")
+            if self.engine.dialect.name == "postgresql"
+            else self.engine
+        )
 
     @property
     def dialect(self) -> str:
@@ -81,8 +90,8 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A transaction for reading (a plain BEGIN on SQLite). Loaded rows stay usable after it ends."""
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+        """A transaction for reading, on one snapshot. Loaded rows stay usable after it ends."""
+        with Session(self._read_engine, expire_on_commit=False) as session, session.begin():
             yield session
 
     def dispose(self) -> None:

@@ -69,6 +69,8 @@ def signoff_record(signoff: Signoff) -> dict[str, Any]:
     """A sign-off as the trail and exports show it: who, in what role, what it means, on which text."""
     return {
         "signoff_id": signoff.id,
+        "run_id": signoff.run_id,
+        "user_id": signoff.user_id,
         "step": signoff.step_id,
         "step_kind": signoff.step_kind,
         "step_label": {"zh": signoff.step_label_zh, "en": signoff.step_label_en},

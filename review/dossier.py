@@ -1,5 +1,8 @@
 """The 审批单 (sign-off sheet) of a draft as a PDF: what was filed, who signed what, on which text.
 
+It is built from the draft's events alone — each checked against its own hash first — not from the
+tables a database administrator could change unseen.
+
 For each step of each cycle: the signer's printed name and username, the role they signed in, the
 meaning of the signature (终审 同意), the opinion, the checks attested, the revision and its full
 SHA-256, and the time in UTC and in the office's time zone. Then the revisions, publications and
@@ -9,35 +12,26 @@ subset of Noto Sans CJK SC, or another installed CJK font): the sheet reads the 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from fontTools.ttLib import TTCollection
 from fpdf import FPDF
 from fpdf.enums import WrapMode, XPos, YPos
 from fpdf.fonts import FontFace
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from review import clock
-from review.enums import CHECK_LABELS, ROLE_LABELS, Role
-from review.errors import Invalid, NotFound
-from review.models import (
-    ChainHead,
-    Channel,
-    Draft,
-    Publication,
-    Revision,
-    Signoff,
-    StepState,
-    User,
-    WorkflowRun,
-    WorkflowVersion,
-)
-from review.trail import iso_utc
+from review.enums import CHECK_LABELS, ROLE_LABELS, EventKind, Role
+from review.errors import Conflict, Invalid, NotFound
+from review.models import ChainHead, Channel, Draft, Event
+from review.trail import draft_events, event_hash, hashed_fields, iso_utc
 
 FONT_CANDIDATES = (
     Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
@@ -91,56 +85,114 @@ def _simplified_face(path: Path) -> int:
     return next((i for i, name in enumerate(faces) if name.endswith(" SC") and "Mono" not in name), 0)
 
 
-@dataclass(frozen=True)
+@dataclass
+class _Cycle:
+    number: int
+    started_revision: int
+    steps: list[tuple[str, str, str]]
+    """(id, zh label, en label) of each step of the cycle, in order."""
+    signoffs: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def outcome(self) -> str:
+        decisions = [s["decision"] for s in self.signoffs]
+        if "reject" in decisions:
+            return "rejected"
+        if "return" in decisions:
+            return "returned"
+        if self.signoffs and self.signoffs[-1].get("state") == "approved":
+            return "approved"
+        return "in_progress"
+
+
+@dataclass
 class _Sheet:
-    draft: Draft
-    author: User
-    channel: Channel
-    workflow: WorkflowVersion
-    runs: list[WorkflowRun]
-    steps: dict[int, list[StepState]]
-    signoffs: dict[int, list[Signoff]]
-    revisions: list[Revision]
-    publications: list[Publication]
-    names: dict[int, User]
+    """A draft as its events record it: nothing here comes from a table the trail does not vouch for."""
+
+    draft_id: int
+    facts: dict[str, Any] = field(default_factory=dict)
+    state: str = "draft"
+    cycles: list[_Cycle] = field(default_factory=list)
+    revisions: list[dict[str, Any]] = field(default_factory=list)
+    publications: dict[int, dict[str, Any]] = field(default_factory=dict)
+    first_seq: int = 0
+    last_seq: int = 0
 
 
 def _load(session: Session, draft_id: int) -> _Sheet:
-    draft = session.get(Draft, draft_id) if 1 <= draft_id <= 2**31 - 1 else None
-    if draft is None:
+    if not 1 <= draft_id <= 2**31 - 1 or session.get(Draft, draft_id) is None:
         raise NotFound(f"draft {draft_id} does not exist", code="draft_not_found")
-    runs = list(
-        session.exec(select(WorkflowRun).where(col(WorkflowRun.draft_id) == draft_id).order_by(col(WorkflowRun.cycle)))
-    )
-    run_ids = [r.id for r in runs]
-    steps: dict[int, list[StepState]] = {}
-    for state in session.exec(
-        select(StepState).where(col(StepState.run_id).in_(run_ids)).order_by(col(StepState.position))
-    ):
-        steps.setdefault(state.run_id, []).append(state)
-    signoffs: dict[int, list[Signoff]] = {}
-    for signoff in session.exec(select(Signoff).where(col(Signoff.draft_id) == draft_id).order_by(col(Signoff.id))):
-        signoffs.setdefault(signoff.run_id, []).append(signoff)
-    revisions = list(
-        session.exec(select(Revision).where(col(Revision.draft_id) == draft_id).order_by(col(Revision.number)))
-    )
-    publications = list(
-        session.exec(select(Publication).where(col(Publication.draft_id) == draft_id).order_by(col(Publication.id)))
-    )
-    user_ids = (
-        {draft.author_id}
-        | {r.author_id for r in revisions}
-        | {p.published_by for p in publications}
-        | {p.retracted_by for p in publications if p.retracted_by}
-    )
-    names = {u.id or 0: u for u in session.exec(select(User).where(col(User.id).in_(user_ids)))}
-    channel = session.get(Channel, draft.channel)
-    workflow = session.get(WorkflowVersion, draft.workflow_version_id)
-    assert channel is not None
-    assert workflow is not None
-    return _Sheet(
-        draft, names[draft.author_id], channel, workflow, runs, steps, signoffs, revisions, publications, names
-    )
+    sheet = _Sheet(draft_id)
+    for event in draft_events(session, draft_id):
+        try:
+            if event_hash(event.prev_hash, hashed_fields(event)) != event.hash:
+                raise ValueError("hash")
+            payload = json.loads(event.payload)
+            _apply(sheet, event, payload)
+        except (ValueError, TypeError, KeyError, RecursionError) as error:
+            raise Conflict(
+                f"the trail of draft {draft_id} does not verify at event {event.seq} ({error!r}); "
+                "run `sanshen audit verify`",
+                code="trail_broken",
+            ) from None
+        sheet.first_seq = sheet.first_seq or event.seq
+        sheet.last_seq = event.seq
+    return sheet
+
+
+def _apply(sheet: _Sheet, event: Event, payload: dict[str, Any]) -> None:
+    """Fold one event into the sheet."""
+    kind, at = event.kind, event.at
+    if kind == EventKind.CREATED:
+        sheet.facts = {**payload, "author": event.actor, "author_name": payload.get("name", event.actor)}
+        sheet.revisions.append(
+            {
+                "number": 1,
+                "hash": payload["content_hash"],
+                "user": event.actor,
+                "name": payload.get("name", event.actor),
+                "step": None,
+                "at": at,
+            }
+        )
+    elif kind == EventKind.RETAGGED:
+        sheet.facts["tags"] = payload["tags"]
+    elif kind == EventKind.REVISED:
+        sheet.facts.update(title=payload["title"], revision=payload["revision"], content_hash=payload["content_hash"])
+        sheet.revisions.append(
+            {
+                "number": payload["revision"],
+                "hash": payload["content_hash"],
+                "user": event.actor,
+                "name": payload.get("name", event.actor),
+                "step": payload.get("step"),
+                "at": at,
+            }
+        )
+    elif kind == EventKind.SUBMITTED:
+        labels = payload.get("labels", {})
+        steps = [(step, *labels.get(step, [step, step])) for step in payload["steps"]]
+        sheet.cycles.append(_Cycle(payload["cycle"], payload["revision"], steps))
+        sheet.state = payload["active_step"]
+    elif kind in (EventKind.DECIDED, EventKind.RETURNED, EventKind.REJECTED):
+        cycle = next(c for c in sheet.cycles if c.number == payload["cycle"])
+        cycle.signoffs.append(payload)
+        sheet.state = payload["state"]
+    elif kind == EventKind.PUBLISHED:
+        sheet.publications[payload["publication_id"]] = {**payload, "by": event.actor, "at": at, "retraction": None}
+        sheet.state = "published"
+    elif kind == EventKind.RETRACTED:
+        for publication_id in payload["publications"]:
+            sheet.publications[publication_id]["retraction"] = {**payload, "by": event.actor, "at": at}
+        sheet.state = "retracted"
+
+
+def _state_zh(sheet: _Sheet) -> str:
+    """草稿, 已发布 …, or 待复审 while the draft waits at a step."""
+    if sheet.state in STATE_ZH:
+        return STATE_ZH[sheet.state]
+    steps = {step: zh for cycle in sheet.cycles for step, zh, _ in cycle.steps}
+    return f"待{steps[sheet.state]}" if sheet.state in steps else sheet.state
 
 
 class _Pdf(FPDF):
@@ -168,9 +220,10 @@ def write_dossier(session: Session, path: Path, draft_ids: Iterable[int], *, fon
     made = clock.now()
     footer = f"Sanshen 审批单 · 生成于 {iso_utc(made)} · 留痕链至第 {head.seq} 条 {head.hash[:16]}…"
     pdf = _Pdf(font, footer)
+    channels = {c.key: c.label_zh for c in session.exec(select(Channel))}
     count = 0
     for draft_id in draft_ids:
-        _render(pdf, _load(session, draft_id), zone)
+        _render(pdf, _load(session, draft_id), zone, channels)
         count += 1
     if count == 0:
         raise Invalid("no draft to put in the sign-off sheet", code="no_drafts")
@@ -208,110 +261,129 @@ def _facts(pdf: FPDF, rows: list[tuple[str, str]]) -> None:
             row.cell(value)
 
 
-def _render(pdf: FPDF, sheet: _Sheet, zone: ZoneInfo) -> None:
-    draft = sheet.draft
+def _render(pdf: FPDF, sheet: _Sheet, zone: ZoneInfo, channels: dict[str, str]) -> None:
+    facts = sheet.facts
     pdf.add_page()
     pdf.set_font("cjk", size=18)
     pdf.cell(0, 10, "审 批 单", align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font("cjk", size=9)
     pdf.set_text_color(90)
-    pdf.cell(0, 5, "Sign-off sheet · 三审三校", align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(
+        0,
+        5,
+        f"Sign-off sheet · 据留痕第 {sheet.first_seq}–{sheet.last_seq} 条 (from the trail's events)",
+        align="C",
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
+    )
     pdf.set_text_color(0)
     _heading(pdf, "稿件 Draft")
+    channel = facts["channel"]
     _facts(
         pdf,
         [
-            ("标题 Title", draft.title),
-            ("稿件编号 Draft", str(draft.id)),
-            ("渠道 Channel", f"{sheet.channel.label_zh} ({sheet.channel.key})"),
-            ("流程 Workflow", f"{sheet.workflow.name} ({sheet.workflow.key}) 第 {sheet.workflow.version} 版"),
-            ("作者 Author", f"{sheet.author.full_name} ({sheet.author.username})"),
-            ("级别 Importance", f"{IMPORTANCE_ZH.get(draft.importance, draft.importance)} ({draft.importance})"),
-            ("标签 Tags", "、".join(draft.tags) or "—"),
-            ("状态 State", f"{STATE_ZH.get(draft.state, draft.state)} ({draft.state})"),
-            ("当前修订 Revision", f"第 {draft.revision} 版  SHA-256 {draft.content_hash}"),
+            ("标题 Title", facts["title"]),
+            ("稿件编号 Draft", str(sheet.draft_id)),
+            ("渠道 Channel", f"{channels.get(channel, channel)} ({channel})"),
+            ("流程 Workflow", f"{facts['workflow']} 第 {facts['workflow_version']} 版"),
+            ("作者 Author", f"{facts['author_name']} ({facts['author']})"),
+            (
+                "级别 Importance",
+                f"{IMPORTANCE_ZH.get(facts['importance'], facts['importance'])} ({facts['importance']})",
+            ),
+            ("标签 Tags", "、".join(facts.get("tags", [])) or "—"),
+            ("状态 State", f"{_state_zh(sheet)} ({sheet.state})"),
+            ("当前修订 Revision", f"第 {facts['revision']} 版  SHA-256 {facts['content_hash']}"),
         ],
     )
-    for run in sheet.runs:
+    for cycle in sheet.cycles:
         _heading(
             pdf,
-            f"第 {run.cycle} 轮审核 Cycle {run.cycle} · {OUTCOME_ZH.get(run.outcome, run.outcome)} · "
-            f"自第 {run.started_revision} 版起",
+            f"第 {cycle.number} 轮审核 Cycle {cycle.number} · {OUTCOME_ZH[cycle.outcome]} · "
+            f"自第 {cycle.started_revision} 版起",
         )
-        _signatures(pdf, sheet.steps.get(run.id or 0, []), sheet.signoffs.get(run.id or 0, []), zone)
+        _signatures(pdf, cycle, zone)
     _heading(pdf, "修订 Revisions")
     pdf.set_font("cjk", size=8)
     with pdf.table(col_widths=(12, 36, 36, 98), wrapmode=WrapMode.CHAR, line_height=4.6, text_align="LEFT") as table:
         table.row(["版 Rev", "修订人 By", "时间 UTC", "内容 SHA-256 / 说明"])
         for revision in sheet.revisions:
-            who = sheet.names[revision.author_id]
             kind = (
-                f"{revision.step_id} 校对改正" if revision.step_id else ("新建" if revision.number == 1 else "作者修改")
+                f"{revision['step']} 校对改正"
+                if revision["step"]
+                else ("新建" if revision["number"] == 1 else "作者修改")
             )
             table.row(
                 [
-                    str(revision.number),
-                    f"{who.full_name} ({who.username})",
-                    iso_utc(revision.created_at)[:19] + "Z",
-                    f"{revision.content_hash}\n{kind}",
+                    str(revision["number"]),
+                    f"{revision['name']} ({revision['user']})",
+                    iso_utc(revision["at"])[:19] + "Z",
+                    f"{revision['hash']}\n{kind}",
                 ]
             )
     _heading(pdf, "发布与撤稿 Publication and retraction")
     if not sheet.publications:
         pdf.set_font("cjk", size=9)
         pdf.cell(0, 6, "未发布 Not published", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    for publication in sheet.publications:
-        publisher = sheet.names[publication.published_by]
+    for publication in sheet.publications.values():
+        target = publication["channel"]
         rows = [
             (
                 "发布 Published",
-                f"{sheet.channel.label_zh if publication.channel == draft.channel else publication.channel}"
-                f" · {publisher.full_name} ({publisher.username})",
+                f"{channels.get(target, target)} ({target}) · {publication.get('name', '')} ({publication['by']})",
             ),
-            ("时间 Time", _times(publication.published_at, zone)),
-            ("发布文本 Text sent", f"第 {publication.revision} 版  SHA-256 {publication.content_hash}"),
+            ("时间 Time", _times(publication["at"], zone)),
+            ("发布文本 Text sent", f"第 {publication['revision']} 版  SHA-256 {publication['content_hash']}"),
         ]
-        if publication.retracted_at and publication.retracted_by:
-            retractor = sheet.names[publication.retracted_by]
+        if (retraction := publication["retraction"]) is not None:
             rows += [
                 (
                     "撤稿 Retracted",
-                    f"{retractor.full_name} ({retractor.username}) · {_times(publication.retracted_at, zone)}",
+                    f"{retraction.get('name', '')} ({retraction['by']}) · {_times(retraction['at'], zone)}",
                 ),
-                ("撤稿原因 Reason", publication.retract_reason or ""),
+                ("撤稿原因 Reason", retraction["reason"]),
             ]
         _facts(pdf, rows)
 
 
-def _signatures(pdf: FPDF, steps: list[StepState], signoffs: list[Signoff], zone: ZoneInfo) -> None:
+def _attested_in_order(checklist: dict[str, bool]) -> list[str]:
+    """The checks attested, in the order of 六关 (the payload's keys are sorted alphabetically)."""
+    known = [key for key in CHECK_LABELS if checklist.get(key)]
+    return known + sorted(key for key, value in checklist.items() if value and key not in CHECK_LABELS)
+
+
+def _signatures(pdf: FPDF, cycle: _Cycle, zone: ZoneInfo) -> None:
     """A row per signature, then a full-width row with the exact text it binds and its times."""
     pdf.set_font("cjk", size=8)
     detail = FontFace(color=(70, 70, 70), size_pt=7)
+    ended = cycle.outcome in ("returned", "rejected")
     with pdf.table(
         col_widths=(20, 36, 24, 70, 32), wrapmode=WrapMode.CHAR, line_height=4.6, text_align="LEFT"
     ) as table:
         table.row(["环节 Step", "签署人 Signer", "签署 Meaning", "审稿意见 Opinion", "核查 Checks"])
-        for state in steps:
-            mine = [s for s in signoffs if s.step_id == state.step_id]
+        for step, label_zh, _label_en in cycle.steps:
+            mine = [s for s in cycle.signoffs if s["step"] == step]
             if not mine:
-                status = {"skipped": "未进行 skipped", "pending": "未签 not signed"}.get(state.status, state.status)
-                table.row([state.step_id, "—", status, "", ""])
+                table.row([f"{label_zh}\n{step}", "—", "未进行\nnot reached" if ended else "未签\nnot signed", "", ""])
             for signoff in mine:
-                role = ROLE_LABELS.get(Role(signoff.role), (signoff.role, ""))[0]
-                checks = "、".join(CHECK_LABELS.get(k, (k, k))[0] for k, v in signoff.checklist.items() if v) or "—"
-                meaning = f"{signoff.step_label_zh} {DECISION_ZH.get(signoff.decision, signoff.decision)}"
+                role = ROLE_LABELS.get(Role(signoff["role"]), (signoff["role"], ""))[0]
+                attested = _attested_in_order(signoff["checklist"])
+                checks = "、".join(CHECK_LABELS.get(k, (k, k))[0] for k in attested) or "—"
+                meaning = f"{signoff['step_label']['zh']} {DECISION_ZH.get(signoff['decision'], signoff['decision'])}"
                 table.row(
                     [
-                        f"{signoff.step_label_zh}\n{signoff.step_id}",
-                        f"{signoff.full_name}\n{signoff.username} · {role}",
-                        f"{meaning}\n{signoff.decision}",
-                        signoff.comment,
+                        f"{signoff['step_label']['zh']}\n{step}",
+                        f"{signoff['name']}\n{signoff['user']} · {role}",
+                        f"{meaning}\n{signoff['decision']}",
+                        signoff["comment"],
                         checks,
                     ]
                 )
+                signed_at = datetime.fromisoformat(signoff["at"].replace("Z", "+00:00"))
                 row = table.row()
                 row.cell(
-                    f"第 {signoff.revision} 版 SHA-256 {signoff.content_hash}    签署于 {_times(signoff.at, zone)}",
+                    f"第 {signoff['revision']} 版 SHA-256 {signoff['content_hash']}    签署于 "
+                    f"{_times(signed_at, zone)}",
                     colspan=5,
                     style=detail,
                 )

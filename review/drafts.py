@@ -108,6 +108,7 @@ def create_draft(
         at=at,
         draft_id=draft.id,
         payload={
+            "name": actor.full_name,
             "title": title,
             "channel": channel,
             "tags": tag_list,
@@ -206,6 +207,8 @@ def revise_draft(
             "lines_added": added,
             "lines_removed": removed,
             "step": correction_step,
+            "cycle": draft.cycle,
+            "name": actor.full_name,
         }
         draft.revision += 1
         draft.title, draft.body, draft.content_hash = title_out, body_out, digest
@@ -293,6 +296,7 @@ def submit_draft(session: Session, *, actor: Actor, draft_id: int) -> Draft:
             "content_hash": draft.content_hash,
             "steps": [step.id for step in steps],
             "active_step": first,
+            "labels": {step.id: [step.label.zh, step.label.en] for step in steps},
         },
     )
     return draft

@@ -34,13 +34,16 @@ def _add(p: Point, q: Point) -> Point:
 
 
 def _multiply(scalar: int, point: Point) -> Point:
-    result: Point = (0, 1, 1, 0)
-    while scalar > 0:
-        if scalar & 1:
-            result = _add(result, point)
-        point = _add(point, point)
-        scalar >>= 1
-    return result
+    """A Montgomery ladder over all 256 bits: the same additions whatever the scalar, so its length
+    does not show in the time taken (Python's integers are not constant-time; this removes the gross leak)."""
+    low: Point = (0, 1, 1, 0)
+    high = point
+    for bit in range(255, -1, -1):
+        if (scalar >> bit) & 1:
+            low, high = _add(low, high), _add(high, high)
+        else:
+            high, low = _add(low, high), _add(low, low)
+    return low
 
 
 def _equal(p: Point, q: Point) -> bool:
@@ -82,11 +85,13 @@ def _decompress(data: bytes) -> Point | None:
     return None if x is None else (x, y, 1, x * y % _P)
 
 
-def _hash_mod_l(prefix: bytes, chunks: Chunks) -> int:
-    digest = hashlib.sha512(prefix)
+def _hash_mod_l(prefix: bytes, chunks: Chunks) -> tuple[int, bytes]:
+    """SHA-512(prefix || message) mod L, and the message's own SHA-256 to compare the two reads by."""
+    digest, fingerprint = hashlib.sha512(prefix), hashlib.sha256()
     for chunk in chunks():
         digest.update(chunk)
-    return int.from_bytes(digest.digest(), "little") % _L
+        fingerprint.update(chunk)
+    return int.from_bytes(digest.digest(), "little") % _L, fingerprint.digest()
 
 
 def public_key(seed: bytes) -> bytes:
@@ -102,13 +107,19 @@ def _secret_scalar(seed: bytes) -> int:
 
 
 def sign(seed: bytes, chunks: Chunks) -> bytes:
-    """The 64-byte Ed25519 signature of the message `chunks` yields (read twice)."""
+    """The 64-byte Ed25519 signature of the message `chunks` yields (read twice).
+
+    Both reads must see the same bytes: signing two different messages with the same nonce would
+    reveal the key, so a message that changed between the reads is refused.
+    """
     scalar = _secret_scalar(seed)
     prefix = hashlib.sha512(seed).digest()[32:]
     public = _compress(_multiply(scalar, _BASE))
-    r = _hash_mod_l(prefix, chunks)
+    r, first_read = _hash_mod_l(prefix, chunks)
     big_r = _compress(_multiply(r, _BASE))
-    k = _hash_mod_l(big_r + public, chunks)
+    k, second_read = _hash_mod_l(big_r + public, chunks)
+    if first_read != second_read:
+        raise ValueError("the message changed while it was being signed")
     return big_r + int.to_bytes((r + k * scalar) % _L, 32, "little")
 
 
@@ -120,7 +131,7 @@ def verify(public: bytes, signature: bytes, chunks: Chunks) -> bool:
     s = int.from_bytes(signature[32:], "little")
     if point_a is None or point_r is None or s >= _L:
         return False
-    k = _hash_mod_l(signature[:32] + public, chunks)
+    k, _ = _hash_mod_l(signature[:32] + public, chunks)
     return _equal(_multiply(s, _BASE), _add(point_r, _multiply(k, point_a)))
 
 

@@ -9,6 +9,7 @@ exact bytes on one line, so anyone with the public key can check it with openssl
 from __future__ import annotations
 
 import base64
+import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,11 +18,13 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from review import ed25519
+from review import clock, ed25519
 from review.audit import ExportFormat, export_lines
 from review.errors import Invalid
 from review.keys import signing_seed
-from review.models import Event
+from review.models import ChainHead, Event
+from review.trail import iso_utc
+from review.verify import manifest_line
 
 MAX_PDF_DRAFTS = 500
 
@@ -71,13 +74,27 @@ def write_export(
                 timezone=timezone,
             )
         else:
-            records = 0
+            head = session.get(ChainHead, 1)
+            assert head is not None
+            records, last = 0, None
             with partial.open("w", encoding="utf-8", newline="") as out:
                 for chunk in export_lines(session, fmt, draft_id=draft_id, since=since, until=until):
                     out.write(chunk)
-                    records += 1
+                    records, last = records + 1, chunk
                     if progress and records % 10_000 == 0:
                         progress(10_000)
+                if fmt is ExportFormat.JSONL:
+                    out.write(
+                        manifest_line(
+                            events=records,
+                            last_seq=json.loads(last)["seq"] if last else None,
+                            head=head,
+                            exported_at=iso_utc(clock.now()),
+                            draft_id=draft_id,
+                            since=iso_utc(since) if since else None,
+                            until=iso_utc(until) if until else None,
+                        )
+                    )
             records -= fmt is ExportFormat.CSV  # the header row
         signature = sign_file(partial, home)
         os.replace(partial, path)

@@ -7,11 +7,13 @@ signed export.
 from __future__ import annotations
 
 import os
+from functools import cache
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from review.config import get_settings
 from review.errors import Invalid
 
 KEY_FILE = "signing-key.pem"
@@ -81,3 +83,13 @@ def public_key_from_pem(pem: bytes) -> bytes:
     if not isinstance(key, Ed25519PublicKey):
         raise Invalid("the public key is not an Ed25519 key", code="bad_public_key")
     return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+@cache
+def _signer(home: Path) -> Ed25519PrivateKey:
+    return load_signing_key(home)
+
+
+def head_signer() -> Ed25519PrivateKey:
+    """The key that signs the trail's head at every append: the one under SANSHEN_HOME, read once."""
+    return _signer(get_settings().home.resolve())

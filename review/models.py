@@ -102,6 +102,22 @@ class ApiToken(SQLModel, table=True):
     revoked_at: datetime | None = _ts(nullable=True)
 
 
+class WebSession(SQLModel, table=True):
+    """A browser log-in. The cookie holds a random token; only its SHA-256 is stored here, so the
+    server can end a session (log-out, password reset, deactivation) and nothing in the cookie grants
+    more than this row does."""
+
+    __tablename__ = "web_sessions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = _ts()
+    expires_at: datetime = _ts()
+    revoked_at: datetime | None = _ts(nullable=True)
+
+
 class Channel(SQLModel, table=True):
     """Where a draft is published: 门户网站, 微信公众号, 内部简报 … (seeded by the first migration)."""
 
@@ -302,10 +318,16 @@ class Event(SQLModel, table=True):
 
 
 class ChainHead(SQLModel, table=True):
-    """The single row every event append locks: it orders appends from different drafts (one chain)."""
+    """The single row every event append locks: it orders appends from different drafts (one chain).
+
+    `signature` is the server's Ed25519 signature of the head (`review.trail.head_bytes`), renewed at
+    every append: anyone can recompute a hash chain, but only the key's holder can sign its head, so a
+    rewritten or extended trail shows even when every hash in it is consistent.
+    """
 
     __tablename__ = "chain_head"
 
     id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
     seq: int
     hash: str = Field(max_length=64)
+    signature: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

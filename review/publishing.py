@@ -113,6 +113,7 @@ def publish(session: Session, *, actor: Actor, draft_id: int, channel: str | Non
         draft_id=draft.id,
         payload={
             "publication_id": publication.id,
+            "name": actor.full_name,
             "channel": target,
             "revision": draft.revision,
             "content_hash": draft.content_hash,
@@ -151,6 +152,11 @@ def retract(session: Session, *, actor: Actor, draft_id: int, reason: str) -> Dr
         actor=actor,
         at=at,
         draft_id=draft.id,
-        payload={"reason": reason, "publications": [p.id for p in publications], "revision": draft.revision},
+        payload={
+            "reason": reason,
+            "publications": [p.id for p in publications],
+            "revision": draft.revision,
+            "name": actor.full_name,
+        },
     )
     return draft

@@ -12,15 +12,19 @@ chain; commands append last, so that lock is held only for the end of the transa
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from datetime import UTC, datetime
 from typing import Any
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlmodel import Session, col, select
 
 from review.actors import Actor
 from review.enums import EventKind
+from review.keys import head_signer
 from review.models import ChainHead, Event
 
 GENESIS_HASH = "0" * 64
@@ -71,6 +75,20 @@ def hashed_fields(event: Event) -> dict[str, Any]:
     )
 
 
+def head_bytes(seq: int, head_hash: str) -> bytes:
+    """What the head's signature covers; the label keeps it apart from anything else the key signs."""
+    return f"sanshen-chain-head/1\n{seq}\n{head_hash}".encode()
+
+
+def head_signature_holds(head: ChainHead, public: Ed25519PublicKey) -> bool:
+    """Whether the head carries the signature of `public`'s private key over its seq and hash."""
+    try:
+        public.verify(base64.b64decode(head.signature or "", validate=True), head_bytes(head.seq, head.hash))
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
 def append_event(
     session: Session,
     *,
@@ -99,6 +117,7 @@ def append_event(
     session.add(event)
     head.seq = seq
     head.hash = digest
+    head.signature = base64.b64encode(head_signer().sign(head_bytes(seq, digest))).decode()
     session.add(head)
     return event
 

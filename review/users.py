@@ -14,14 +14,14 @@ from datetime import datetime
 
 from sqlalchemy import literal, union_all
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, delete, select, update
 
 from review import clock
 from review.actors import Actor
 from review.content import check_one_line
 from review.enums import EventKind, Role
 from review.errors import Conflict, Forbidden, Invalid, NotFound
-from review.models import ApiToken, User, UserQualification, UserRole
+from review.models import ApiToken, User, UserQualification, UserRole, WebSession
 from review.passwords import check_strength, hash_password, verify_password
 from review.trail import append_event
 
@@ -128,6 +128,8 @@ def deactivate_user(session: Session, *, username: str, actor: Actor | None) -> 
     user.active = False
     user.deactivated_at = at
     session.add(user)
+    assert user.id is not None
+    revoke_sessions(session, user.id)
     append_event(session, kind=EventKind.USER_DEACTIVATED, actor=actor, at=at, payload={"username": username})
     return user
 
@@ -273,3 +275,72 @@ def revoke_token(
 def list_tokens(session: Session, username: str) -> list[ApiToken]:
     user = get_user(session, username)
     return list(session.exec(select(ApiToken).where(col(ApiToken.user_id) == user.id).order_by(col(ApiToken.id))))
+
+
+def revoke_sessions(session: Session, user_id: int) -> None:
+    """End every open browser session of a user (a password reset, a deactivation)."""
+    session.exec(
+        update(WebSession)
+        .where(col(WebSession.user_id) == user_id, col(WebSession.revoked_at).is_(None))
+        .values(revoked_at=clock.now())
+    )
+
+
+def _locked_user(session: Session, username: str) -> User:
+    user = session.exec(select(User).where(col(User.username) == username).with_for_update()).first()
+    if user is None:
+        raise NotFound(f"no user {username!r}", code="user_not_found")
+    return user
+
+
+def set_roles(session: Session, *, username: str, roles: Iterable[str], actor: Actor | None) -> User:
+    """Give a user exactly these roles. Sign-offs already made keep the role recorded in them."""
+    role_set = parse_roles(roles)
+    if not role_set:
+        raise Invalid("a user needs at least one role", code="no_role")
+    user = _locked_user(session, username)
+    assert user.id is not None
+    before = load_actor(session, user)
+    if before.roles == role_set:
+        return user
+    session.exec(delete(UserRole).where(col(UserRole.user_id) == user.id))
+    session.add_all([UserRole(user_id=user.id, role=role.value) for role in sorted(role_set)])
+    append_event(
+        session,
+        kind=EventKind.USER_ROLES_CHANGED,
+        actor=actor,
+        at=clock.now(),
+        payload={"username": username, "roles": sorted(role_set), "previous": sorted(before.roles)},
+    )
+    return user
+
+
+def set_qualifications(session: Session, *, username: str, qualifications: Iterable[str], actor: Actor | None) -> User:
+    quals = _clean_qualifications(qualifications)
+    user = _locked_user(session, username)
+    assert user.id is not None
+    before = load_actor(session, user)
+    if before.qualifications == quals:
+        return user
+    session.exec(delete(UserQualification).where(col(UserQualification.user_id) == user.id))
+    session.add_all([UserQualification(user_id=user.id, qualification=q) for q in sorted(quals)])
+    append_event(
+        session,
+        kind=EventKind.USER_QUALIFICATIONS_CHANGED,
+        actor=actor,
+        at=clock.now(),
+        payload={"username": username, "qualifications": sorted(quals), "previous": sorted(before.qualifications)},
+    )
+    return user
+
+
+def reset_password(session: Session, *, username: str, password: str, actor: Actor | None) -> User:
+    """Set a new password and end the user's browser sessions; recorded, the password never is."""
+    check_strength(password, username=username)
+    user = _locked_user(session, username)
+    assert user.id is not None
+    user.password_hash = hash_password(password)
+    session.add(user)
+    revoke_sessions(session, user.id)
+    append_event(session, kind=EventKind.PASSWORD_RESET, actor=actor, at=clock.now(), payload={"username": username})
+    return user

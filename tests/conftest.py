@@ -7,14 +7,18 @@ Without a reachable PostgreSQL its half is skipped, unless CI=true, where that i
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import sqlite3
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 os.environ.setdefault("SANSHEN_PASSWORD_PROFILE", "cheapest")
+# One signing key for the whole run: every process that appends an event signs the chain's head with it.
+os.environ["SANSHEN_HOME"] = tempfile.mkdtemp(prefix="sanshen-test-home-")
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -24,8 +28,22 @@ from review.config import PROJECT_DIR, get_settings
 from review.db import Database
 from review.dossier import find_cjk_font
 from review.errors import Invalid
+from review.keys import KEY_FILE, ensure_signing_key
 from review.migrations import upgrade
 from review.workflows.registry import load_definitions, register_workflows
+
+SESSION_HOME = Path(os.environ["SANSHEN_HOME"])
+ensure_signing_key(SESSION_HOME)
+atexit.register(shutil.rmtree, SESSION_HOME, ignore_errors=True)
+
+
+def home_with_key(home: Path) -> Path:
+    """A SANSHEN_HOME of a test's own (its checkpoints stay apart) holding the run's signing key."""
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    shutil.copyfile(SESSION_HOME / KEY_FILE, home / KEY_FILE)
+    (home / KEY_FILE).chmod(0o600)
+    return home
+
 
 PG_ADMIN_URL = os.environ.get("SANSHEN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 BACKENDS = ["sqlite", "postgresql"]
@@ -118,7 +136,7 @@ def sanshen_env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     """The environment a `sanshen` command would see, pointing at this test's database."""
     env = {
         "SANSHEN_DATABASE_URL": db_url,
-        "SANSHEN_HOME": str(tmp_path / "home"),
+        "SANSHEN_HOME": str(home_with_key(tmp_path / "home")),
         "SANSHEN_PASSWORD_PROFILE": "cheapest",
     }
     for key, value in env.items():

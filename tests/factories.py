@@ -174,5 +174,5 @@ def bypass_append_only(connection: Connection) -> None:
         connection.execute(text("SET LOCAL session_replication_role = replica"))
         return
     for table in APPEND_ONLY:
-        for operation in ("update", "delete"):
+        for operation in ("update", "delete", "replace"):
             connection.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_{operation}"))

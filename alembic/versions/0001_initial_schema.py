@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("signature", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_chain_head")),
     )
     channels = op.create_table(

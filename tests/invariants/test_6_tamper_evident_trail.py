@@ -10,6 +10,8 @@ sign-off or revision row changed behind the trail.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,11 +25,14 @@ from sqlalchemy.exc import DatabaseError
 from sqlmodel import Session, col, select
 
 from review.checkpoints import read_checkpoint, take_checkpoint
+from review.config import get_settings
 from review.db import Database
-from review.keys import ensure_signing_key, public_key_raw
-from review.models import Event
-from review.trail import GENESIS_HASH, event_hash, event_record, hashed_fields
-from review.verify import Verification, verify_database
+from review.errors import Conflict
+from review.keys import ensure_signing_key, load_signing_key, public_key_raw
+from review.models import ChainHead, Event
+from review.trail import GENESIS_HASH, event_hash, event_record, hashed_fields, head_bytes, iso_utc
+from review.verify import Verification, _record_text, verify_database
+from tests.conftest import home_with_key
 from tests.factories import (
     APPEND_ONLY,
     act,
@@ -91,6 +96,32 @@ def test_the_database_refuses_to_change_or_delete_the_record(trail: Database, ta
     if trail.dialect == "postgresql":
         with pytest.raises(DatabaseError, match="append-only"), trail.write() as session:
             session.connection().execute(text(f"TRUNCATE {table} CASCADE"))
+
+
+@pytest.mark.parametrize("table", APPEND_ONLY)
+def test_an_insert_cannot_replace_a_row_of_the_record(trail: Database, table: str) -> None:
+    """SQLite's INSERT OR REPLACE deletes the clashing row without a DELETE trigger; PostgreSQL's upsert updates."""
+    columns = ", ".join(c for c in _columns(trail, table))
+    statement = (
+        f"INSERT OR REPLACE INTO {table} ({columns}) SELECT {columns} FROM {table} WHERE id = 1"
+        if trail.dialect == "sqlite"
+        else f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {table} WHERE id = 1 "
+        "ON CONFLICT (id) DO UPDATE SET draft_id = EXCLUDED.draft_id"
+    )
+    if table == "events":
+        statement = statement.replace("id = 1", "seq = 1").replace("(id)", "(seq)")
+    with trail.read() as session:
+        before = session.connection().execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+    with pytest.raises(DatabaseError, match="append-only"), trail.write() as session:
+        session.connection().execute(text(statement))
+    with trail.read() as session:
+        assert session.connection().execute(text(f"SELECT count(*) FROM {table}")).scalar_one() == before
+        assert verify_database(session).ok
+
+
+def _columns(db: Database, table: str) -> list[str]:
+    with db.read() as session:
+        return list(session.connection().execute(text(f"SELECT * FROM {table} WHERE 1 = 0")).keys())
 
 
 @pytest.mark.parametrize("field", FIELDS)
@@ -189,23 +220,30 @@ def test_a_forged_event_inserted_in_the_middle_is_found(trail: Database) -> None
         well_formed_record, well_formed_reason = bad(verify_database(session))
     assert (record, reason) == (
         "event 16 (decided)",
-        "it lacks what a decided event records ('signoff_id'): it was forged",
+        "it lacks what a decided event records (KeyError('signoff_id')): it was forged",
     )
     assert well_formed_record.startswith("event 17 ")
     assert "inserted" in well_formed_reason
 
 
-def test_cutting_off_the_tail_is_found_by_the_head_and_past_a_checkpoint(trail: Database, tmp_path: Path) -> None:
+def test_cutting_off_the_tail_is_found_by_the_head_and_past_a_checkpoint(db: Database, tmp_path: Path) -> None:
+    """The head's signature stops a cut with a made-up head; an older signed head replayed is caught by a checkpoint."""
     home = tmp_path / "home"
-    ensure_signing_key(home)
-    with trail.write() as session:
+    home_with_key(home)
+    room = newsroom(db)
+    published_draft(db, room)
+    with db.read() as session:
+        older = session.exec(select(ChainHead)).one()
+        older_head = (older.seq, older.hash, older.signature)
+    approve_through(db, room, submitted_draft(db, room), until="review1")
+    with db.write() as session:
         checkpoint_path = take_checkpoint(session, home=home, actor=None)
     checkpoint = read_checkpoint(checkpoint_path)
     public = Ed25519PublicKey.from_public_bytes(public_key_raw(home))
-    with trail.read() as session:
+    with db.read() as session:
         assert verify_database(session, checkpoints=[checkpoint], public_key=public).ok
-    keep = checkpoint.seq - 5
-    with tampering(trail) as session:
+    keep = older_head[0]
+    with tampering(db) as session:
         connection = session.connection()
         connection.execute(text("DELETE FROM events WHERE seq > :k"), {"k": keep})
         record, reason = bad(verify_database(session))
@@ -213,6 +251,13 @@ def test_cutting_off_the_tail_is_found_by_the_head_and_past_a_checkpoint(trail: 
         last = session.get(Event, keep)
         assert last is not None
         connection.execute(text("UPDATE chain_head SET seq = :k, hash = :h"), {"k": keep, "h": last.hash})
+        record, reason = bad(verify_database(session, public_key=public))
+        assert record == "the chain head"
+        assert "signature does not hold" in reason
+        connection.execute(
+            text("UPDATE chain_head SET seq = :k, hash = :h, signature = :s"),
+            {"k": older_head[0], "h": older_head[1], "s": older_head[2]},
+        )
         session.flush()
         cut = verify_database(session, checkpoints=[checkpoint], public_key=public)
         quiet = verify_database(session)
@@ -225,7 +270,7 @@ def test_cutting_off_the_tail_is_found_by_the_head_and_past_a_checkpoint(trail: 
 
 def test_a_forged_checkpoint_or_a_rewritten_chain_under_one_is_found(trail: Database, tmp_path: Path) -> None:
     home = tmp_path / "home"
-    ensure_signing_key(home)
+    home_with_key(home)
     with trail.write() as session:
         path = take_checkpoint(session, home=home, actor=None)
     public = Ed25519PublicKey.from_public_bytes(public_key_raw(home))
@@ -251,7 +296,14 @@ def test_a_forged_checkpoint_or_a_rewritten_chain_under_one_is_found(trail: Data
         connection = session.connection()
         session.flush()
         connection.execute(text("UPDATE chain_head SET hash = :h"), {"h": previous})
-        assert verify_database(session).ok  # consistent again: only a checkpoint can tell
+        assert verify_database(session).ok  # consistent again, but for the head's signature
+        assert bad(verify_database(session, public_key=public))[0] == "the chain head"
+        head = session.exec(select(ChainHead)).one()
+        resigned = load_signing_key(home).sign(head_bytes(head.seq, head.hash))  # an insider holding the key
+        head.signature = base64.b64encode(resigned).decode()
+        session.add(head)
+        session.flush()
+        assert verify_database(session, public_key=public).ok  # only a checkpoint kept elsewhere can tell
         record, reason = bad(verify_database(session, checkpoints=[checkpoint], public_key=public))
     assert record == f"checkpoint {path.name}"
     assert "no longer has the hash signed" in reason
@@ -265,6 +317,14 @@ def test_a_forged_checkpoint_or_a_rewritten_chain_under_one_is_found(trail: Data
         ("DELETE FROM signoffs WHERE id = 4", "event"),
         ("UPDATE revisions SET body = body || '（增补）' WHERE id = 1", "revision 1 of draft 1"),
         ("UPDATE publications SET content_hash = repeat('0', 64) WHERE id = 1", "publication 1"),
+        ("UPDATE publications SET body = body || '！' WHERE id = 1", "publication 1"),
+        ("UPDATE publications SET published_by = (SELECT min(id) FROM users) WHERE id = 1", "publication 1"),
+        ("UPDATE revisions SET author_id = (SELECT max(id) FROM users) WHERE id = 1", "revision 1 of draft 1"),
+        ("UPDATE revisions SET step_id = 'proof1' WHERE id = 1", "revision 1 of draft 1"),
+        ("UPDATE signoffs SET user_id = (SELECT min(id) FROM users) WHERE id = 3", "sign-off 3"),
+        ("UPDATE signoffs SET draft_id = (SELECT max(id) FROM drafts) WHERE id = 3", "sign-off 3"),
+        ("UPDATE signoffs SET full_name = '冒名' WHERE id = 3", "sign-off 3"),
+        ("UPDATE signoffs SET id = 999 WHERE id = 3", "sign-off 999"),
     ],
 )
 def test_rows_changed_behind_the_trail_disagree_with_their_events(trail: Database, statement: str, named: str) -> None:
@@ -274,4 +334,57 @@ def test_rows_changed_behind_the_trail_disagree_with_their_events(trail: Databas
         session.connection().execute(text(statement))
         record, reason = bad(verify_database(session))
     assert record.startswith(named)
-    assert any(word in reason for word in ("changed", "missing", "differs"))
+    assert any(word in reason for word in ("changed", "missing", "differs", "inserted"))
+
+
+def test_a_sign_off_appended_without_the_server_key_is_found_and_never_checkpointed(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Someone with write access runs the engine against the database with a key of their own: every
+    hash and row is consistent, but the head's signature is not the server's."""
+    home = home_with_key(tmp_path / "home")
+    public = Ed25519PublicKey.from_public_bytes(public_key_raw(home))
+    room = newsroom(db)
+    draft_id = submitted_draft(db, room)
+    forger_home = tmp_path / "forger"
+    ensure_signing_key(forger_home)
+    monkeypatch.setenv("SANSHEN_HOME", str(forger_home))
+    get_settings.cache_clear()
+    try:
+        act(db, room.proof1, draft_id)
+    finally:
+        get_settings.cache_clear()
+    with db.read() as session:
+        assert verify_database(session).ok  # without the key, nothing shows
+        record, reason = bad(verify_database(session, public_key=public))
+    assert record == "the chain head"
+    assert "someone without the server's key" in reason
+    with pytest.raises(Conflict, match="no checkpoint was taken") as refused, db.write() as session:
+        take_checkpoint(session, home=home, actor=None)
+    assert refused.value.code == "trail_broken"
+    assert not list((home / "checkpoints").glob("*.json")) if (home / "checkpoints").exists() else True
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        '{"reason": "x"}',  # white space: not canonical
+        '{"reason":"x","reason":"y"}',  # a duplicate key: readers disagree on which counts
+        '{"reason":"\\u0078"}',  # an escape where the canonical form has the character
+        '{"reason":"x","n":1.0}',  # keys out of order
+    ],
+)
+def test_a_payload_not_in_canonical_form_is_found_even_with_a_matching_hash(trail: Database, stored: str) -> None:
+    with tampering(trail) as session:
+        event = events_of(session)[-1]
+        seq = event.seq
+        hashed = _record_text(seq, iso_utc(event.at), event.actor, event.kind, event.draft_id, stored)
+        assert hashed is not None
+        event.payload = stored
+        event.hash = hashlib.sha256((event.prev_hash + hashed).encode()).hexdigest()
+        session.add(event)
+        session.flush()
+        session.connection().execute(text("UPDATE chain_head SET hash = :h"), {"h": event.hash})
+        record, reason = bad(verify_database(session))
+    assert record.startswith(f"event {seq} ")
+    assert "canonical form" in reason or "cannot be read" in reason

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import subprocess
 import sys
@@ -16,8 +17,9 @@ from review.actors import Actor
 from review.config import PROJECT_DIR
 from review.db import Database
 from review.drafts import submit_draft
-from review.keys import ensure_signing_key, public_key_pem
+from review.keys import public_key_pem
 from review.users import get_user, load_actor
+from review.verify import verify_export
 from tests.factories import act, bypass_append_only, new_draft, newsroom, published_draft, submitted_draft
 from tests.review.test_cli import sanshen
 
@@ -27,7 +29,6 @@ STANDALONE = PROJECT_DIR / "docs" / "verify-export.py"
 @pytest.fixture
 def newsroom_trail(db: Database, sanshen_env: dict[str, str]) -> int:
     """A published draft, a returned one; the home has its signing key. Returns the published draft."""
-    ensure_signing_key(Path(sanshen_env["SANSHEN_HOME"]))
     room = newsroom(db)
     draft_id = published_draft(db, room, tags=["specialist"])
     act(db, room.proof1, submitted_draft(db, room), "return", comment="请补充落款。")
@@ -58,8 +59,13 @@ def test_a_jsonl_export_verifies_offline_three_ways(
     assert written.returncode == 0, written.stderr
     assert export.with_name("trail.jsonl.sig").read_text().endswith("\n")
     lines = export.read_text(encoding="utf-8").splitlines()
-    assert written.stdout.startswith(f"{export}: {len(lines)} events")
-    assert sanshen("audit", "verify", str(export)).stdout.endswith("events intact; signature valid\n")
+    manifest = json.loads(lines[-1])["manifest"]
+    assert manifest["events"] == len(lines) - 1
+    assert manifest["last_seq"] == manifest["chain_head"]["seq"] == json.loads(lines[-2])["seq"]
+    assert written.stdout.startswith(f"{export}: {len(lines) - 1} events")
+    checked = sanshen("audit", "verify", str(export)).stdout
+    assert f"{len(lines) - 1} events intact; signature valid; exported at " in checked
+    assert f"the trail then at event {manifest['last_seq']}" in checked
     assert subprocess.run([sys.executable, str(STANDALONE), str(export)], capture_output=True).returncode == 0
     assert openssl_verifies(export, home)
 
@@ -70,9 +76,14 @@ def test_a_jsonl_export_verifies_offline_three_ways(
     )
     changed = sanshen("audit", "verify", str(export))
     assert changed.returncode == 1
-    assert "its signature (trail.jsonl.sig) does not hold" in changed.stderr
+    assert changed.stderr.startswith(f"error: {export}: the signature: trail.jsonl.sig does not hold: ")
     export.with_name("trail.jsonl.sig").unlink()
-    unsigned = sanshen("audit", "verify", str(export))
+    refused = sanshen("audit", "verify", str(export))
+    assert (refused.returncode, refused.stderr) == (
+        1,
+        f"error: {export}: the signature: trail.jsonl.sig is missing; check the chain alone with --unsigned\n",
+    )
+    unsigned = sanshen("audit", "verify", "--unsigned", str(export))
     assert unsigned.returncode == 1
     assert f"line 6, event {record['seq']}: its content does not match its hash" in unsigned.stderr
     standalone = subprocess.run([sys.executable, str(STANDALONE), str(export)], capture_output=True, text=True)
@@ -90,11 +101,12 @@ def test_a_draft_export_has_gaps_and_still_proves_each_line(newsroom_trail: int,
     act(db, proofreader, first)
     export = tmp_path / "draft.jsonl"
     assert sanshen("audit", "export", "--draft", str(first), "-o", str(export)).returncode == 0
-    kinds = [json.loads(line)["kind"] for line in export.read_text(encoding="utf-8").splitlines()]
-    assert kinds == ["created", "submitted", "decided"]
+    *records, manifest = (json.loads(line) for line in export.read_text(encoding="utf-8").splitlines())
+    assert [record["kind"] for record in records] == ["created", "submitted", "decided"]
+    assert manifest["manifest"]["filter"]["draft"] == first
     checked = sanshen("audit", "verify", str(export))
     assert checked.returncode == 0
-    assert "gap(s) between events: a filtered export" in checked.stdout
+    assert f"filtered by draft={first}; 2 gap(s) between events, as a filtered export has" in checked.stdout
 
 
 def test_a_csv_export_is_signed_and_has_one_row_per_event(
@@ -164,3 +176,114 @@ def test_export_refuses_bad_arguments_clearly(newsroom_trail: int, tmp_path: Pat
     assert (unknown.returncode, unknown.stderr) == (1, "error: draft 999 does not exist\n")
     assert not (tmp_path / "x.pdf").exists()
     assert not list(tmp_path.glob(".*partial"))
+
+
+def _crafted_export(tmp_path: Path, lines: list[bytes]) -> Path:
+    path = tmp_path / "crafted.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    return path
+
+
+GOOD = (
+    b'{"actor":null,"at":"2026-11-23T00:00:00.000000Z","draft_id":null,"hash":"'
+    + hashlib.sha256(
+        (
+            "0" * 64 + '{"actor":null,"at":"2026-11-23T00:00:00.000000Z","draft_id":null,"kind":"user_added",'
+            '"payload":{},"seq":1}'
+        ).encode()
+    )
+    .hexdigest()
+    .encode()
+    + b'","kind":"user_added","payload":{},"prev_hash":"'
+    + b"0" * 64
+    + b'","seq":1}'
+)
+MANIFEST = (
+    b'{"manifest":{"chain_head":{"hash":"x","seq":1},"events":1,"exported_at":"2026-11-23T00:00:00Z",'
+    b'"filter":{"draft":null,"since":null,"until":null},"format":"sanshen-export/1","last_seq":1}}'
+)
+
+
+def test_a_well_formed_unsigned_file_passes_both_checkers(tmp_path: Path) -> None:
+    path = _crafted_export(tmp_path, [GOOD, MANIFEST])
+    assert verify_export(path, public_key=None, unsigned=True).ok
+    assert subprocess.run([sys.executable, str(STANDALONE), str(path)], capture_output=True).returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("lines", "named"),
+    [
+        ([b"\xff\xfe not utf-8", MANIFEST], "line 1"),
+        ([b"[" * 100_000 + b"]" * 100_000, MANIFEST], "line 1"),
+        ([b'{"seq": NaN}', MANIFEST], "line 1"),
+        ([b"12", MANIFEST], "line 1"),
+        ([b'{"manifest": 1}'], "the end of the file"),
+        ([GOOD.replace(b'"seq":1}', b'"seq":"1"}'), MANIFEST], "line 1"),
+        ([GOOD.replace(b'"seq":1}', b'"seq":true}'), MANIFEST], "line 1"),
+        ([GOOD.replace(b'"seq":1}', b'"seq":' + b"9" * 5000 + b"}"), MANIFEST], "line 1"),
+        ([GOOD.replace(b'"at":"2026', b'"at":{"y":"2026').replace(b'Z","draft', b'Z"},"draft'), MANIFEST], "line 1"),
+        ([GOOD, MANIFEST, GOOD], "line 3"),
+        ([GOOD], "the end of the file"),
+        ([GOOD, MANIFEST.replace(b'"events":1', b'"events":2')], "the manifest"),
+        ([GOOD, MANIFEST.replace(b'"filter":{"draft":null,"since":null,"until":null}', b'"filter":7')], "the manifest"),
+        ([GOOD, MANIFEST.replace(b'"chain_head":{"hash":"x","seq":1}', b'"chain_head":7')], "the manifest"),
+        ([GOOD, MANIFEST.replace(b'"seq":1}', b'"seq":2}')], "the manifest"),
+    ],
+)
+def test_crafted_exports_are_refused_with_a_reason_never_a_crash(
+    tmp_path: Path, lines: list[bytes], named: str
+) -> None:
+    path = _crafted_export(tmp_path, lines)
+    result = verify_export(path, public_key=None, unsigned=True)
+    assert not result.ok
+    assert result.first_bad is not None
+    assert str(result.first_bad["record"]).startswith(named), result.first_bad
+    standalone = subprocess.run([sys.executable, str(STANDALONE), str(path)], capture_output=True, text=True)
+    assert standalone.returncode == 1
+    assert "Traceback" not in standalone.stderr
+    assert standalone.stderr.startswith(f"{path}: ")
+
+
+@pytest.mark.usefixtures("cjk_font")
+def test_the_sheet_shows_what_the_trail_recorded_not_what_the_tables_now_say(
+    newsroom_trail: int, db: Database, tmp_path: Path
+) -> None:
+    with db.write() as session:
+        connection = session.connection()
+        bypass_append_only(connection)
+        connection.execute(
+            text("UPDATE signoffs SET comment = '改过的意见', full_name = '冒名' WHERE draft_id = :d"),
+            {"d": newsroom_trail},
+        )
+    sheet = tmp_path / "sheet.pdf"
+    as_pdf = ("audit", "export", "--format", "pdf", "--draft", str(newsroom_trail), "-o")
+    assert sanshen(*as_pdf, str(sheet)).returncode == 0
+    words = "".join(page.extract_text() for page in PdfReader(sheet).pages).replace("\x00", "")
+    assert "改过的意见" not in words
+    assert "冒名" not in words
+    assert "同意。" in words
+    with db.write() as session:
+        connection = session.connection()
+        bypass_append_only(connection)
+        connection.execute(
+            text(
+                "UPDATE events SET payload = replace(payload, '同意。', '不同意') "
+                "WHERE draft_id = :d AND kind = 'decided'"
+            ),
+            {"d": newsroom_trail},
+        )
+    refused = sanshen(*as_pdf, str(tmp_path / "b.pdf"))
+    assert refused.returncode == 1
+    assert f"error: the trail of draft {newsroom_trail} does not verify at event " in refused.stderr
+    assert not (tmp_path / "b.pdf").exists()
+
+
+def test_a_malformed_checkpoint_is_named_not_a_crash(newsroom_trail: int, sanshen_env: dict[str, str]) -> None:
+    folder = Path(sanshen_env["SANSHEN_HOME"]) / "checkpoints"
+    folder.mkdir(exist_ok=True)
+    broken = folder / "checkpoint-000000000001-x.json"
+    for content in ("{", '{"checkpoint": 7}', '{"checkpoint": {"format": "sanshen-checkpoint/1", "seq": "x"}}', "[]"):
+        broken.write_text(content)
+        result = sanshen("audit", "verify")
+        assert result.returncode == 1
+        assert result.stderr.startswith(f"error: {broken} is not a readable checkpoint"), result.stderr

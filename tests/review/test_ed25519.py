@@ -79,3 +79,10 @@ def test_openssl_verifies_a_file_signed_in_chunks(tmp_path: Path) -> None:
     checked = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr
     assert "Signature Verified Successfully" in checked.stdout
+
+
+def test_a_message_that_changes_between_the_two_reads_is_not_signed() -> None:
+    """Two messages under one nonce would give away the key; the signer refuses instead."""
+    reads = iter([b"first", b"second"])
+    with pytest.raises(ValueError, match="changed while it was being signed"):
+        ed25519.sign(os.urandom(32), lambda: [next(reads)])

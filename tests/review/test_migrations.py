@@ -39,7 +39,9 @@ def test_the_append_only_triggers_exist_at_head(db: Database) -> None:
     """SQLite's batch migrations re-create tables and drop their triggers: a later migration must not."""
     if db.dialect == "sqlite":
         query = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
-        expected = {f"{t}_no_{op}" for t in ("events", "signoffs", "revisions") for op in ("update", "delete")}
+        expected = {
+            f"{t}_no_{op}" for t in ("events", "signoffs", "revisions") for op in ("update", "delete", "replace")
+        }
     else:
         query = "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
         expected = {

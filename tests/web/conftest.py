@@ -11,19 +11,20 @@ from fastapi.testclient import TestClient
 
 from review.config import Settings
 from review.db import Database
-from review.keys import ensure_signing_key
 from review.users import create_token
+from tests.conftest import home_with_key
 from tests.factories import Newsroom, newsroom
 from web.app import create_app
 
 
 @pytest.fixture
 def settings(db_url: str, tmp_path: Path) -> Settings:
-    configured = Settings(
-        database_url=db_url, home=tmp_path / "home", password_profile="cheapest", max_body_bytes=1024 * 1024
+    return Settings(
+        database_url=db_url,
+        home=home_with_key(tmp_path / "home"),
+        password_profile="cheapest",
+        max_body_bytes=1024 * 1024,
     )
-    ensure_signing_key(configured.home)
-    return configured
 
 
 @pytest.fixture

@@ -267,8 +267,9 @@ def test_audit_verify_export_and_public_key(client: TestClient, staff: Staff) ->
     exported = client.get(f"/api/v1/audit/export?format=jsonl&draft={draft_id}", headers=staff["auditor"])
     assert exported.status_code == 200
     assert exported.headers["content-type"].startswith("application/x-ndjson")
-    lines = [json.loads(line) for line in exported.text.splitlines()]
+    *lines, manifest = (json.loads(line) for line in exported.text.splitlines())
     assert [e["kind"] for e in lines] == ["created", "submitted"] + ["decided"] * 6
+    assert manifest["manifest"]["events"] == len(lines)
     assert all(e["draft_id"] == draft_id for e in lines)
     as_csv = client.get("/api/v1/audit/export?format=csv", headers=staff["auditor"])
     rows = list(csv.reader(io.StringIO(as_csv.text)))

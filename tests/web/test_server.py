@@ -22,7 +22,7 @@ import httpx2
 import pytest
 
 from review.db import Database
-from review.keys import ensure_signing_key
+from tests.conftest import home_with_key
 from tests.factories import make_user, newsroom
 from tests.web.conftest import bearer
 
@@ -91,7 +91,7 @@ class Server:
 @pytest.fixture
 def start_server(db_url: str, tmp_path: Path) -> Iterator[Any]:
     home = tmp_path / "home"
-    ensure_signing_key(home)
+    home_with_key(home)
     servers: list[Server] = []
 
     def start(workers: int = 1) -> Server:
