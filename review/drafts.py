@@ -50,6 +50,11 @@ def parse_importance(value: str) -> Importance:
         raise Invalid(f"unknown importance {value!r}; use one of {known}", code="unknown_importance") from None
 
 
+def require_author(actor: Actor) -> None:
+    if not actor.has(Role.AUTHOR):
+        raise Forbidden("creating drafts needs the author role (采编)", code="missing_role")
+
+
 def create_draft(
     session: Session,
     *,
@@ -64,8 +69,7 @@ def create_draft(
     title, body, tag_list = clean_title(title), clean_body(body), clean_tags(tags)
     level = parse_importance(importance)
     actor = refresh_actor(session, actor)
-    if not actor.has(Role.AUTHOR):
-        raise Forbidden("creating drafts needs the author role (采编)", code="missing_role")
+    require_author(actor)
     require_channel(session, channel)
     version = latest_version(session, workflow or DEFAULT_WORKFLOW)
     assert version.id is not None
@@ -141,13 +145,24 @@ def revise_draft(
     title: str | None = None,
     body: str | None = None,
     tags: Iterable[str] | None = None,
+    expected_revision: int | None = None,
 ) -> Draft:
-    """Save an edit. A save that changes nothing creates nothing and voids nothing."""
+    """Save an edit. A save that changes nothing creates nothing and voids nothing.
+
+    `expected_revision` is the revision the editor started from: if another save came first, the
+    edit is refused rather than silently overwriting it.
+    """
     new_title = clean_title(title) if title is not None else None
     new_body = clean_body(body) if body is not None else None
     new_tags = clean_tags(tags) if tags is not None else None
     draft = lock_draft(session, draft_id)
     actor = refresh_actor(session, actor)
+    if expected_revision is not None and expected_revision != draft.revision:
+        raise Conflict(
+            f"revision {expected_revision} is stale: the draft is at revision {draft.revision}; "
+            "read the new text, then edit it",
+            code="stale_revision",
+        )
     wf = compiled(session, draft.workflow_version_id)
     correction_step = None
     if draft.state in (DraftState.DRAFT, DraftState.RETURNED):

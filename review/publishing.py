@@ -31,6 +31,11 @@ from review.workflows.compiler import CompiledWorkflow, DraftFacts
 from review.workflows.registry import compiled
 
 
+def require_publisher(actor: Actor) -> None:
+    if not actor.has(Role.PUBLISHER):
+        raise Forbidden("publishing and retracting need the publisher role (发布)", code="missing_role")
+
+
 def _refuse(message: str) -> Conflict:
     return Conflict(f"not fully signed off: {message}", code="not_signed_off", rule="R1")
 
@@ -72,8 +77,7 @@ def verify_signoffs(session: Session, draft: Draft, run: WorkflowRun, wf: Compil
 def publish(session: Session, *, actor: Actor, draft_id: int, channel: str | None = None) -> Publication:
     draft = lock_draft(session, draft_id)
     actor = refresh_actor(session, actor)
-    if not actor.has(Role.PUBLISHER):
-        raise Forbidden("publishing needs the publisher role (发布)", code="missing_role")
+    require_publisher(actor)
     target = channel or draft.channel
     require_channel(session, target)
     if draft.state in (DraftState.PUBLISHED, DraftState.RETRACTED):
@@ -128,8 +132,7 @@ def retract(session: Session, *, actor: Actor, draft_id: int, reason: str) -> Dr
     reason = clean_text(reason, what="the reason for retraction", code="reason_required", limit=REASON_MAX)
     draft = lock_draft(session, draft_id)
     actor = refresh_actor(session, actor)
-    if not actor.has(Role.PUBLISHER):
-        raise Forbidden("retracting needs the publisher role (发布)", code="missing_role")
+    require_publisher(actor)
     if draft.state != DraftState.PUBLISHED:
         raise Conflict(
             f"draft {draft_id} is {draft.state!r}; only a published draft can be retracted",

@@ -71,6 +71,7 @@ def add_user(
     qualifications: Iterable[str] = (),
     actor: Actor | None,
 ) -> User:
+    require_admin(session, actor)
     at = clock.now()
     username = clean_username(username)
     full_name = full_name.strip()
@@ -119,6 +120,9 @@ def get_user(session: Session, username: str) -> User:
 
 
 def deactivate_user(session: Session, *, username: str, actor: Actor | None) -> User:
+    require_admin(session, actor)
+    if actor is not None and actor.username == username:
+        raise Conflict("you cannot deactivate your own account; ask another administrator", code="self_lockout")
     at = clock.now()
     user = session.exec(select(User).where(col(User.username) == username).with_for_update()).first()
     if user is None:
@@ -132,6 +136,20 @@ def deactivate_user(session: Session, *, username: str, actor: Actor | None) -> 
     revoke_sessions(session, user.id)
     append_event(session, kind=EventKind.USER_DEACTIVATED, actor=actor, at=at, payload={"username": username})
     return user
+
+
+def require_admin(session: Session, actor: Actor | None) -> None:
+    """Managing users needs the administrator role (管理员). `None` is the server's own terminal (the
+    CLI), where whoever can run commands already holds the database and the key."""
+    if actor is not None and not refresh_actor(session, actor).has(Role.ADMIN):
+        raise Forbidden("managing users needs the administrator role (管理员)", code="not_admin")
+
+
+def list_users(session: Session, actor: Actor | None) -> list[tuple[User, Actor]]:
+    """Every user, active or not, with the roles and qualifications they hold now."""
+    require_admin(session, actor)
+    users = session.exec(select(User).order_by(col(User.username))).all()
+    return [(user, load_actor(session, user)) for user in users]
 
 
 def load_actor(session: Session, user: User) -> Actor:
@@ -295,9 +313,12 @@ def _locked_user(session: Session, username: str) -> User:
 
 def set_roles(session: Session, *, username: str, roles: Iterable[str], actor: Actor | None) -> User:
     """Give a user exactly these roles. Sign-offs already made keep the role recorded in them."""
+    require_admin(session, actor)
     role_set = parse_roles(roles)
     if not role_set:
         raise Invalid("a user needs at least one role", code="no_role")
+    if actor is not None and actor.username == username and Role.ADMIN not in role_set:
+        raise Conflict("you cannot remove your own administrator role; ask another administrator", code="self_lockout")
     user = _locked_user(session, username)
     assert user.id is not None
     before = load_actor(session, user)
@@ -316,6 +337,7 @@ def set_roles(session: Session, *, username: str, roles: Iterable[str], actor: A
 
 
 def set_qualifications(session: Session, *, username: str, qualifications: Iterable[str], actor: Actor | None) -> User:
+    require_admin(session, actor)
     quals = _clean_qualifications(qualifications)
     user = _locked_user(session, username)
     assert user.id is not None
@@ -336,6 +358,7 @@ def set_qualifications(session: Session, *, username: str, qualifications: Itera
 
 def reset_password(session: Session, *, username: str, password: str, actor: Actor | None) -> User:
     """Set a new password and end the user's browser sessions; recorded, the password never is."""
+    require_admin(session, actor)
     check_strength(password, username=username)
     user = _locked_user(session, username)
     assert user.id is not None

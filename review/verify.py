@@ -32,10 +32,11 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, SQLModel, col
 
 from review import ed25519
-from review.checkpoints import Checkpoint
+from review.checkpoints import Checkpoint, read_checkpoint, saved_checkpoints
 from review.content import content_hash
 from review.decisions import signoff_record
 from review.enums import EventKind
+from review.keys import public_key_raw
 from review.models import ChainHead, Event, Publication, Revision, Signoff, User
 from review.trail import GENESIS_HASH, canonical_json, event_hash, event_record, head_signature_holds, iso_utc
 
@@ -250,6 +251,13 @@ def verify_database(
     if marks and public_key is None:
         result.notes.append("the checkpoints' signatures were not checked: no public key")
     return _verify_rows(session, expected, result)
+
+
+def verify_at_home(session: Session, home: Path, *, progress: Progress | None = None) -> Verification:
+    """Verify with what the server holds under SANSHEN_HOME: its public key and saved checkpoints."""
+    checkpoints = [read_checkpoint(path) for path in saved_checkpoints(home)]
+    public = Ed25519PublicKey.from_public_bytes(public_key_raw(home))
+    return verify_database(session, checkpoints=checkpoints, public_key=public, progress=progress)
 
 
 def _check_head_signature(head: ChainHead, public_key: Ed25519PublicKey | None, result: Verification) -> str | None:

@@ -18,7 +18,7 @@ from review.audit import record_of
 from review.db import MAX_ID
 from review.enums import Role, StepStatus
 from review.errors import Forbidden, NotFound
-from review.models import Draft, Publication, Signoff, User
+from review.models import Draft, Publication, Signoff, User, WorkflowRun
 from review.runs import current_run, run_signoffs, run_steps
 from review.trail import draft_events
 from review.workflows.compiler import DraftFacts
@@ -33,6 +33,7 @@ class Labels(BaseModel):
 class SignoffView(BaseModel):
     id: int
     step: str
+    step_labels: Labels
     meaning: str
     user: str
     name: str
@@ -94,6 +95,17 @@ class DraftView(BaseModel):
     publications: list[PublicationView]
 
 
+class CycleView(BaseModel):
+    """An ended cycle of review: how it ended and every decision in it, opinions included."""
+
+    cycle: int
+    outcome: str
+    started_revision: int
+    started_at: datetime
+    ended_at: datetime | None
+    signoffs: list[SignoffView]
+
+
 class DraftSummary(BaseModel):
     id: int
     title: str
@@ -134,6 +146,7 @@ def signoff_view(signoff: Signoff) -> SignoffView:
     return SignoffView(
         id=signoff.id,
         step=signoff.step_id,
+        step_labels=Labels(zh=signoff.step_label_zh, en=signoff.step_label_en),
         meaning=f"{signoff.step_label_zh} {signoff.decision}",
         user=signoff.username,
         name=signoff.full_name,
@@ -222,6 +235,27 @@ def draft_view(session: Session, actor: Actor, draft_id: int) -> DraftView:
         steps=steps,
         publications=publications,
     )
+
+
+def earlier_cycles(session: Session, actor: Actor, draft_id: int) -> list[CycleView]:
+    """The draft's cycles before the current one, newest first: what earlier reviewers said."""
+    draft = _readable_draft(session, actor, draft_id)
+    runs = session.exec(
+        select(WorkflowRun)
+        .where(col(WorkflowRun.draft_id) == draft.id, col(WorkflowRun.cycle) < draft.cycle)
+        .order_by(col(WorkflowRun.cycle).desc())
+    ).all()
+    return [
+        CycleView(
+            cycle=run.cycle,
+            outcome=run.outcome,
+            started_revision=run.started_revision,
+            started_at=run.started_at,
+            ended_at=run.ended_at,
+            signoffs=[signoff_view(s) for s in run_signoffs(session, run.id or 0)],
+        )
+        for run in runs
+    ]
 
 
 def draft_trail(session: Session, actor: Actor, draft_id: int) -> list[EventView]:

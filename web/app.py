@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from review.config import Settings, get_settings
 from review.db import Database
 from review.migrations import require_current
 from web.api import api
-from web.api.errors import install_error_handlers
+from web.errors import install_error_handlers
+from web.headers import SecurityHeaders
 from web.limits import BodySizeLimit
+from web.pages import pages
+
+STATIC = Path(__file__).parent / "static"
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
@@ -38,10 +44,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.database = database
     install_error_handlers(app)
     app.include_router(api)
+    app.include_router(pages)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-
-    @app.get("/", include_in_schema=False)
-    def home() -> dict[str, str]:
-        return {"name": "Sanshen 三审", "api": "/api/v1", "openapi": "/api/v1/openapi.json", "docs": "/api/v1/docs"}
-
+    app.add_middleware(SecurityHeaders)
     return app

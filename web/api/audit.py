@@ -2,33 +2,20 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
-from starlette.background import BackgroundTask
 
 from review.audit import ExportFormat, require_auditor
-from review.checkpoints import read_checkpoint, saved_checkpoints
-from review.errors import Invalid
-from review.exports import write_export
-from review.keys import public_key_pem, public_key_raw
-from review.verify import verify_database
+from review.keys import public_key_pem
+from review.verify import verify_at_home
 from web.api.deps import CurrentActor, DatabaseDep, SettingsDep
 from web.api.schemas import VerifyOut, error
+from web.exporting import MEDIA, SIGNATURE_HEADER, signed_export
 
 router = APIRouter(prefix="/audit", tags=["audit"])
-MEDIA = {
-    ExportFormat.JSONL: "application/x-ndjson; charset=utf-8",
-    ExportFormat.CSV: "text/csv; charset=utf-8",
-    ExportFormat.PDF: "application/pdf",
-}
-SIGNATURE_HEADER = "X-Sanshen-Signature"
 
 
 @router.get("/verify", response_model=VerifyOut, responses={403: error("needs the auditor role")})
@@ -38,10 +25,8 @@ def verify(actor: CurrentActor, database: DatabaseDep, settings: SettingsDep) ->
     `first_bad` names the first record that does not fit, and why.
     """
     require_auditor(actor)
-    checkpoints = [read_checkpoint(path) for path in saved_checkpoints(settings.home)]
-    public = Ed25519PublicKey.from_public_bytes(public_key_raw(settings.home))
     with database.read() as session:
-        result = verify_database(session, checkpoints=checkpoints, public_key=public)
+        result = verify_at_home(session, settings.home)
     return VerifyOut(
         ok=result.ok, events=result.events, rows=result.rows, checkpoints=result.checkpoints, first_bad=result.first_bad
     )
@@ -79,35 +64,13 @@ def export(
     trail. Its Ed25519 signature comes in the `X-Sanshen-Signature` header (what `FILE.sig` holds).
     """
     require_auditor(actor)
-    for name, moment in (("since", since), ("until", until)):
-        if moment is not None and moment.tzinfo is None:
-            raise Invalid(f"`{name}` needs a time zone, e.g. 2026-11-23T00:00:00Z", code="naive_time")
-    if since is not None and until is not None and since >= until:
-        raise Invalid("`since` must be before `until`", code="invalid_range")
-    folder = Path(tempfile.mkdtemp(prefix="sanshen-export-"))
-    try:
-        filename = f"sanshen-trail{f'-draft-{draft}' if draft else ''}.{format.value}"
-        with database.read() as session:
-            written = write_export(
-                session,
-                folder / filename,
-                format,
-                home=settings.home,
-                draft_id=draft,
-                since=since,
-                until=until,
-                timezone=settings.timezone,
-                pdf_font=settings.pdf_font,
-            )
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
+    written, cleanup = signed_export(database, settings, format, draft_id=draft, since=since, until=until)
     return FileResponse(
         written.path,
         media_type=MEDIA[format],
-        filename=filename,
+        filename=written.path.name,
         headers={SIGNATURE_HEADER: written.signature_path.read_text().strip()},
-        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
+        background=cleanup,
     )
 
 

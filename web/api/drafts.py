@@ -67,7 +67,15 @@ def show(draft_id: DraftId, actor: CurrentActor, database: DatabaseDep) -> Draft
 def edit(draft_id: DraftId, body: DraftUpdate, actor: CurrentActor, database: DatabaseDep) -> DraftView:
     """Save a new revision (the author before submission or after a return; a proofreader at their step)."""
     with database.write() as session:
-        revise_draft(session, actor=actor, draft_id=draft_id, title=body.title, body=body.body, tags=body.tags)
+        revise_draft(
+            session,
+            actor=actor,
+            draft_id=draft_id,
+            title=body.title,
+            body=body.body,
+            tags=body.tags,
+            expected_revision=body.revision,
+        )
         return draft_view(session, actor, draft_id)
 
 

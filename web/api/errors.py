@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
 from review.errors import Conflict, Forbidden, Invalid, NotFound, SanshenError
@@ -25,7 +24,7 @@ class ApiError(HTTPException):
         self.code = code
 
 
-def _refusal(_request: Request, error: Exception) -> JSONResponse:
+def refusal(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, SanshenError)
     status = next((code for kind, code in STATUS.items() if isinstance(error, kind)), 400)
     body: dict[str, Any] = {"detail": error.message, "code": error.code}
@@ -34,7 +33,7 @@ def _refusal(_request: Request, error: Exception) -> JSONResponse:
     return JSONResponse(body, status_code=status)
 
 
-def _invalid_request(_request: Request, error: Exception) -> JSONResponse:
+def invalid_request(_request: Request, error: Exception) -> JSONResponse:
     """422 listing each problem with its place; the offending input is not echoed back."""
     assert isinstance(error, RequestValidationError)
     problems = [_problem(e) for e in error.errors()]
@@ -52,7 +51,7 @@ def _problem(error: Any) -> dict[str, Any]:
     return {"loc": loc, "msg": message, "type": kind}
 
 
-def _http_error(_request: Request, error: Exception) -> JSONResponse:
+def http_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, HTTPException)
     code = getattr(error, "code", None) or HTTP_CODES.get(error.status_code, "error")
     return JSONResponse(
@@ -60,20 +59,15 @@ def _http_error(_request: Request, error: Exception) -> JSONResponse:
     )
 
 
-def _database_error(_request: Request, error: Exception) -> JSONResponse:
-    """A write that could not get its lock in time is a busy server (503), not a broken one."""
+def is_busy(error: Exception) -> bool:
+    """A write that could not get its lock in time: a busy server (503), not a broken one."""
     text = str(error).lower()
-    if any(marker in text for marker in BUSY_MARKERS):
-        return JSONResponse(
-            {"detail": "the database is busy; try again in a moment", "code": "busy"},
-            status_code=503,
-            headers={"Retry-After": "1"},
-        )
-    raise error
+    return any(marker in text for marker in BUSY_MARKERS)
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(SanshenError, _refusal)
-    app.add_exception_handler(HTTPException, _http_error)
-    app.add_exception_handler(RequestValidationError, _invalid_request)
-    app.add_exception_handler(OperationalError, _database_error)
+def busy(_request: Request) -> JSONResponse:
+    return JSONResponse(
+        {"detail": "the database is busy; try again in a moment", "code": "busy"},
+        status_code=503,
+        headers={"Retry-After": "1"},
+    )

@@ -70,6 +70,12 @@ class DraftUpdate(_Body):
     title: str | None = Field(default=None, max_length=TITLE_MAX)
     body: str | None = Field(default=None, max_length=BODY_MAX)
     tags: list[Tag] | None = Field(default=None, max_length=TAGS_MAX)
+    revision: StrictInt | None = Field(
+        default=None,
+        ge=1,
+        le=2_000_000_000,
+        description="The revision this edit started from; if the draft has moved on, 409 `stale_revision`.",
+    )
 
 
 class DecisionCreate(_Body):

@@ -1,0 +1,88 @@
+"""What a person may do with a draft now — for pages that show only the actions that would succeed.
+
+It asks the same rules the commands enforce (`review.rules`), without changing anything; a command
+still checks everything again under the draft's lock, so a page that is out of date is refused, never
+obeyed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from review.actors import Actor
+from review.enums import DraftState, Role, StepKind
+from review.errors import SanshenError
+from review.models import Draft
+from review.rules import check_signer
+from review.runs import current_run, run_corrections, run_signoffs
+from review.workflows.registry import compiled
+from review.workflows.spec import StepSpec
+
+
+@dataclass(frozen=True)
+class Check:
+    key: str
+    label_zh: str
+    label_en: str
+
+
+@dataclass(frozen=True)
+class DecisionOffer:
+    """The active step, offered to someone who may decide on it."""
+
+    step: StepSpec
+    revision: int
+    checks: list[Check]
+
+
+@dataclass(frozen=True)
+class Abilities:
+    submit: bool
+    edit: bool
+    """May save a new revision: the author before submission or after a return; a proofreader at a step."""
+    correct: bool
+    """The edit would be a proofreader's correction inside the active proofread step."""
+    decide: DecisionOffer | None
+    not_signer_because: str | None
+    """Why the active step's form is not shown to this person, when they hold one of its roles."""
+    publish: bool
+    retract: bool
+
+
+def abilities(session: Session, actor: Actor, draft: Draft) -> Abilities:
+    wf = compiled(session, draft.workflow_version_id)
+    author = actor.id == draft.author_id
+    editable_state = draft.state in (DraftState.DRAFT, DraftState.RETURNED)
+    step = wf.step(draft.state)
+    offer, why_not, correct = None, None, False
+    if step is not None:
+        run = current_run(session, draft)
+        assert run is not None
+        assert run.id is not None
+        try:
+            check_signer(
+                wf.spec,
+                step,
+                actor,
+                author_id=draft.author_id,
+                signoffs=run_signoffs(session, run.id),
+                corrections=run_corrections(session, draft),
+            )
+        except SanshenError as refused:
+            if set(step.roles) & actor.roles:
+                why_not = refused.message
+        else:
+            checks = [Check(key, *wf.spec.check_label(key)) for key in step.checks]
+            offer = DecisionOffer(step=step, revision=draft.revision, checks=checks)
+            correct = step.kind is StepKind.PROOFREAD
+    return Abilities(
+        submit=author and editable_state,
+        edit=(author and editable_state) or correct,
+        correct=correct,
+        decide=offer,
+        not_signer_because=why_not,
+        publish=actor.has(Role.PUBLISHER) and draft.state == DraftState.APPROVED,
+        retract=actor.has(Role.PUBLISHER) and draft.state == DraftState.PUBLISHED,
+    )

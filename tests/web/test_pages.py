@@ -1,0 +1,467 @@
+"""The web pages over HTTP, on both databases: log-in, CSRF, refusals shown on the page, roles, language.
+
+The same walk a browser makes (tests/web/test_browser.py drives a real one) is made here with forms
+posted as a browser would post them, so every refusal can be checked with the database's state.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Callable
+from html import unescape
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from httpx2 import Response
+from sqlmodel import col, select
+
+from review.db import Database
+from review.models import Event, WebSession
+from tests.factories import (
+    PASSWORD,
+    Newsroom,
+    act,
+    approve_through,
+    get_draft,
+    make_user,
+    newsroom,
+    published_draft,
+    snapshot,
+    submitted_draft,
+)
+from web.pages import pages
+from web.pages.base import SESSION_COOKIE
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+CHECKS = {
+    "review1": ["language", "factual"],
+    "review2": ["factual", "policy", "secrecy"],
+    "review3": ["political", "legal", "secrecy"],
+}
+
+
+class Browser:
+    """A TestClient holding one person's session cookie, as their browser would."""
+
+    def __init__(self, client: TestClient, username: str | None = None) -> None:
+        self.client = TestClient(client.app, raise_server_exceptions=False)
+        self.csrf = ""
+        if username:
+            self.log_in(username)
+
+    def log_in(self, username: str, password: str = PASSWORD) -> None:
+        response = self.login_post(username, password)
+        assert response.status_code == 303, response.text
+        self.csrf = self.token_of(self.client.get("/").text)
+
+    def login_post(self, username: str, password: str, next_url: str = "/") -> Response:
+        form = self.client.get("/login")
+        token = self.token_of(form.text)
+        return self.client.post(
+            "/login",
+            data={"username": username, "password": password, "csrf_token": token, "next": next_url},
+            follow_redirects=False,
+        )
+
+    @staticmethod
+    def token_of(html: str) -> str:
+        found = CSRF.search(html)
+        assert found, "no CSRF token on the page"
+        return found.group(1)
+
+    def get(self, path: str, **kwargs: Any) -> Response:
+        return self.client.get(path, **kwargs)
+
+    def post(self, path: str, data: dict[str, Any] | None = None, *, csrf: bool = True) -> Response:
+        fields = {**(data or {}), **({"csrf_token": self.csrf} if csrf else {})}
+        return self.client.post(path, data=fields, follow_redirects=False)
+
+
+@pytest.fixture
+def room(db: Database) -> Newsroom:
+    room = newsroom(db)
+    make_user(db, "boss", "admin")
+    return room
+
+
+@pytest.fixture
+def browser(client: TestClient, room: Newsroom) -> Callable[[str], Browser]:
+    return lambda username: Browser(client, username)
+
+
+def text_of(response: Response) -> str:
+    return unescape(re.sub(r"<[^>]+>", " ", response.text))
+
+
+def decide_form(step: str, revision: int, decision: str = "approve", **extra: object) -> dict[str, object]:
+    form: dict[str, object] = {"step": step, "revision": revision, "decision": decision, "comment": "同意。"}
+    if decision == "approve":
+        form |= {f"check_{key}": "on" for key in CHECKS.get(step, [])}
+    return form | extra
+
+
+def test_log_in_refuses_a_wrong_password_or_a_deactivated_account_with_a_message(
+    client: TestClient, room: Newsroom, db: Database
+) -> None:
+    visitor = Browser(client)
+    assert visitor.get("/").url.path == "/login"
+    wrong = visitor.login_post("alice", "not-the-password")
+    assert wrong.status_code == 401
+    assert "用户名或密码错误" in text_of(wrong)
+    assert 'value="alice"' in wrong.text
+    Browser(client, "boss").post("/admin/users/rui/deactivate")
+    deactivated = visitor.login_post("rui", PASSWORD)
+    assert deactivated.status_code == 401
+    assert SESSION_COOKIE not in deactivated.cookies
+    with db.read() as session:
+        assert not session.exec(select(WebSession)).all()[1:]  # only the admin's session was opened
+
+
+def test_the_login_form_needs_its_own_csrf_cookie_and_next_stays_on_this_site(
+    client: TestClient, room: Newsroom
+) -> None:
+    visitor = Browser(client)
+    forged = visitor.client.post(
+        "/login", data={"username": "alice", "password": PASSWORD, "csrf_token": "guess"}, follow_redirects=False
+    )
+    assert forged.status_code == 403
+    assert "此表单已过期" in text_of(forged)
+    for target, landing in (("/queue", "/queue"), ("//evil.example/x", "/"), ("https://evil.example", "/")):
+        response = Browser(client).login_post("alice", PASSWORD, target)
+        assert response.headers["location"] == landing
+
+
+def test_log_out_ends_the_session_on_the_server(client: TestClient, room: Newsroom) -> None:
+    alice = Browser(client, "alice")
+    cookie = alice.client.cookies[SESSION_COOKIE]
+    assert alice.post("/logout").status_code == 303
+    replay = TestClient(client.app, cookies={SESSION_COOKIE: cookie})
+    assert replay.get("/", follow_redirects=False).headers["location"] == "/login?next=%2F"
+
+
+def _form_routes(routes: list[Any]) -> list[str]:
+    """Every page that takes a form post (FastAPI keeps included routers as branches: walk them)."""
+    found: list[str] = []
+    for route in routes:
+        if isinstance(route, APIRoute) and "POST" in route.methods and route.path != "/login":
+            found.append(route.path)
+        elif hasattr(route, "original_router"):
+            found += _form_routes(route.original_router.routes)
+    return found
+
+
+def test_every_form_without_its_csrf_token_is_refused_and_changes_nothing(
+    client: TestClient, room: Newsroom, db: Database, browser: Callable[[str], Browser]
+) -> None:
+    draft_id = submitted_draft(db, room)
+    paths = _form_routes(pages.routes)
+    assert len(paths) >= 12
+    people = [browser(who) for who in ("alice", "pat", "pub", "boss")]
+    before = snapshot(db)
+    for person in people:
+        for path in paths:
+            url = path.replace("{draft_id}", str(draft_id)).replace("{username}", "pat")
+            for headers in ({}, {"X-CSRF-Token": "forged"}):
+                response = person.client.post(
+                    url,
+                    data={**decide_form("proof1", 1), "title": "x", "body": "y"},
+                    headers=headers,
+                    follow_redirects=False,
+                )
+                assert response.status_code == 403, (url, response.status_code)
+                assert "此表单已过期" in text_of(response)
+    assert snapshot(db) == before
+
+
+def test_a_decision_on_a_stale_revision_is_refused_on_the_page(
+    db: Database, room: Newsroom, browser: Callable[[str], Browser]
+) -> None:
+    draft_id = submitted_draft(db, room)
+    pat = browser("pat")
+    page = pat.get(f"/drafts/{draft_id}")
+    assert 'name="revision" value="1"' in page.text
+    saved = pat.post(
+        f"/drafts/{draft_id}/edit",
+        {"title": "关于开展安全生产检查的通知", "body": "各单位：\n请于本月底前完成自查自纠。", "revision": 1},
+    )
+    assert saved.headers["location"] == f"/drafts/{draft_id}?done=saved"
+    stale = pat.post(f"/drafts/{draft_id}/decision", decide_form("proof1", 1, comment="校对完毕。"))
+    assert stale.status_code == 409
+    shown = text_of(stale)
+    assert "打开本页后文本已有改动" in shown
+    assert "revision 1 is stale" in shown
+    assert "校对完毕。" in shown  # the opinion typed is kept
+    assert 'name="revision" value="2"' in stale.text  # the form now signs the new text
+    assert get_draft(db, draft_id).state == "proof1"
+    again = pat.post(f"/drafts/{draft_id}/edit", {"title": "t", "body": "b", "revision": 1})
+    assert again.status_code == 409  # an edit from the old text is refused too
+    assert "revision 1 is stale" in text_of(again)
+    assert get_draft(db, draft_id).revision == 2
+
+
+def test_an_approval_without_the_required_checks_is_refused_and_keeps_what_was_typed(
+    db: Database, room: Newsroom, browser: Callable[[str], Browser]
+) -> None:
+    draft_id = submitted_draft(db, room)
+    act(db, room.proof1, draft_id)
+    rui = browser("rui")
+    form = decide_form("review1", 1, comment="事实已核。") | {"check_language": "on"}
+    form.pop("check_factual")
+    refused = rui.post(f"/drafts/{draft_id}/decision", form)
+    assert refused.status_code == 422
+    shown = text_of(refused)
+    assert "须勾选本环节要求的全部核查项" in shown
+    assert "事实已核。" in shown
+    assert re.search(r'name="check_language" checked', refused.text)
+    assert get_draft(db, draft_id).state == "review1"
+    done = rui.post(f"/drafts/{draft_id}/decision", decide_form("review1", 1))
+    assert done.headers["location"] == f"/drafts/{draft_id}?done=decided"
+    assert get_draft(db, draft_id).state == "proof2"
+
+
+def test_html_in_a_draft_is_shown_as_text(db: Database, room: Newsroom, browser: Callable[[str], Browser]) -> None:
+    alice = browser("alice")
+    hostile = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    created = alice.post(
+        "/drafts/new", {"title": f"标题{hostile}", "body": f"正文{hostile}", "channel": "website", "tags": "a"}
+    )
+    location = created.headers["location"]
+    page = alice.get(location.split("?")[0])
+    assert "<script>alert" not in page.text
+    assert "<img src=x" not in page.text
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page.text
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+
+
+@pytest.mark.parametrize(
+    ("who", "path"),
+    [
+        ("alice", "/publish"),
+        ("alice", "/audit"),
+        ("alice", "/audit/verify"),
+        ("alice", "/admin/users"),
+        ("alice", "/admin/users/pat"),
+        ("rui", "/drafts/new"),
+        ("pub", "/admin/users"),
+        ("aud", "/publish"),
+    ],
+)
+def test_pages_of_another_role_are_refused(browser: Callable[[str], Browser], who: str, path: str) -> None:
+    response = browser(who).get(path)
+    assert response.status_code == 403
+    assert "无权访问" in text_of(response)
+
+
+def test_an_author_cannot_open_or_act_on_another_authors_draft(
+    db: Database, room: Newsroom, browser: Callable[[str], Browser]
+) -> None:
+    draft_id = submitted_draft(db, room)
+    make_user(db, "bob", "author")
+    bob = browser("bob")
+    assert bob.get(f"/drafts/{draft_id}").status_code == 403
+    assert bob.get(f"/drafts/{draft_id}/trail").status_code == 403
+    assert bob.post(f"/drafts/{draft_id}/decision", decide_form("proof1", 1)).status_code == 403
+    assert get_draft(db, draft_id).state == "proof1"
+
+
+def test_a_draft_goes_through_every_step_by_the_pages_alone(
+    db: Database, room: Newsroom, browser: Callable[[str], Browser]
+) -> None:
+    alice = browser("alice")
+    created = alice.post(
+        "/drafts/new",
+        {
+            "title": "关于做好冬季供暖保障工作的通知",
+            "body": "各区县：\n确保供暖。",
+            "channel": "website",
+            "tags": "民生，供暖",
+        },
+    )
+    draft_id = int(created.headers["location"].split("/")[2].split("?")[0])
+    assert sorted(get_draft(db, draft_id).tags) == sorted(["民生", "供暖"])
+    assert alice.post(f"/drafts/{draft_id}/submit").status_code == 303
+    pat = browser("pat")
+    assert f'href="/drafts/{draft_id}"' in pat.get("/queue").text
+    pat.post(f"/drafts/{draft_id}/decision", decide_form("proof1", 1))
+    rui = browser("rui")
+    returned = rui.post(f"/drafts/{draft_id}/decision", decide_form("review1", 1, "return", comment="请补充供暖时间。"))
+    assert returned.status_code == 303
+    page = alice.get(f"/drafts/{draft_id}")
+    assert "稿件已退回修改" in text_of(page)
+    assert "请补充供暖时间。" in text_of(page)
+    alice.post(
+        f"/drafts/{draft_id}/edit",
+        {
+            "title": "关于做好冬季供暖保障工作的通知",
+            "body": "各区县：\n11月15日起确保供暖。",
+            "tags": "民生",
+            "revision": 1,
+        },
+    )
+    changed = alice.get(f"/drafts/{draft_id}")
+    assert "<ins>11月15日起</ins>" in changed.text  # what changed since the return
+    alice.post(f"/drafts/{draft_id}/submit")
+    for step, who in [
+        ("proof1", "pat"),
+        ("review1", "rui"),
+        ("proof2", "peng"),
+        ("review2", "ren"),
+        ("proof3", "ping"),
+        ("review3", "rong"),
+    ]:
+        page = browser(who).get(f"/drafts/{draft_id}")
+        assert f'name="step" value="{step}"' in page.text, step
+        answer = browser(who).post(f"/drafts/{draft_id}/decision", decide_form(step, 2))
+        assert answer.status_code == 303, (step, text_of(answer))
+    pub = browser("pub")
+    assert f'action="/drafts/{draft_id}/publish"' in pub.get("/publish").text
+    assert pub.post(f"/drafts/{draft_id}/publish", {"channel": "website"}).status_code == 303
+    assert get_draft(db, draft_id).state == "published"
+    trail = text_of(browser("aud").get(f"/drafts/{draft_id}/trail"))
+    for expected in ("请补充供暖时间。", "初审 退改", "终审 同意", "法律关", "发布", "pat 全名"):
+        assert expected in trail, expected
+    with db.read() as session:
+        kinds = [
+            e.kind for e in session.exec(select(Event).where(col(Event.draft_id) == draft_id).order_by(col(Event.seq)))
+        ]
+    assert kinds.count("decided") == 7
+    assert kinds[-1] == "published"
+
+
+def test_a_proofreaders_correction_is_a_revision_in_their_name(
+    db: Database, room: Newsroom, browser: Callable[[str], Browser]
+) -> None:
+    draft_id = submitted_draft(db, room)
+    pat = browser("pat")
+    form = pat.get(f"/drafts/{draft_id}/edit")
+    assert "您正在一校环节校改文本" in text_of(form)
+    assert 'name="tags"' not in form.text
+    pat.post(
+        f"/drafts/{draft_id}/edit",
+        {"title": "关于开展安全生产检查的通知", "body": "各单位：\n请于本月底前完成自查工作。", "revision": 1},
+    )
+    with db.read() as session:
+        event = session.exec(select(Event).where(col(Event.kind) == "revised")).one()
+    assert (event.actor, '"step":"proof1"' in event.payload) == ("pat", True)
+    assert browser("alice").get(f"/drafts/{draft_id}/edit").status_code == 409
+
+
+def test_a_publisher_publishes_and_retracts_with_a_reason(
+    db: Database, room: Newsroom, browser: Callable[[str], Browser]
+) -> None:
+    draft_id = submitted_draft(db, room)
+    approve_through(db, room, draft_id)
+    pub = browser("pub")
+    pub.post(f"/drafts/{draft_id}/publish", {"channel": "wechat"})
+    no_reason = pub.post(f"/drafts/{draft_id}/retract", {"reason": "  "})
+    assert no_reason.status_code == 422
+    assert "请填写撤稿理由" in text_of(no_reason)
+    pub.post(f"/drafts/{draft_id}/retract", {"reason": "数据有误。"})
+    page = text_of(pub.get(f"/drafts/{draft_id}"))
+    assert "数据有误。" in page
+    assert get_draft(db, draft_id).state == "retracted"
+
+
+def test_the_admin_manages_users_and_each_change_is_recorded(
+    db: Database, room: Newsroom, browser: Callable[[str], Browser]
+) -> None:
+    boss = browser("boss")
+    added = boss.post(
+        "/admin/users",
+        {
+            "username": "lin",
+            "full_name": "林校对",
+            "roles": ["proofreader"],
+            "qualifications": "senior",
+            "password": "a-long-passphrase-1",
+        },
+    )
+    assert added.headers["location"] == "/admin/users?done=added"
+    boss.post("/admin/users/lin/roles", {"roles": ["proofreader", "reviewer1"]})
+    boss.post("/admin/users/lin/qualifications", {"qualifications": "senior, legal"})
+    differ = boss.post("/admin/users/lin/password", {"password": "another-passphrase-2", "password_again": "x"})
+    assert differ.status_code == 422
+    boss.post(
+        "/admin/users/lin/password", {"password": "another-passphrase-2", "password_again": "another-passphrase-2"}
+    )
+    lin = Browser(boss.client)
+    lin.client.cookies.clear()
+    lin.log_in("lin", "another-passphrase-2")
+    boss.post("/admin/users/lin/deactivate")
+    assert lin.get("/", follow_redirects=False).status_code == 303  # their session ended
+    own = boss.post("/admin/users/boss/roles", {"roles": ["auditor"]})
+    assert own.status_code == 409
+    taken = boss.post(
+        "/admin/users",
+        {"username": "lin", "full_name": "又一个", "roles": ["author"], "password": "a-long-passphrase-3"},
+    )
+    assert taken.status_code == 409
+    assert "用户名永不重复使用" in text_of(taken)
+    with db.read() as session:
+        kinds = [e.kind for e in session.exec(select(Event).order_by(col(Event.seq)))][-5:]
+    assert kinds == [
+        "user_created",
+        "user_roles_changed",
+        "user_qualifications_changed",
+        "password_reset",
+        "user_deactivated",
+    ]
+
+
+def test_the_language_follows_the_switch_or_the_browser(client: TestClient, room: Newsroom) -> None:
+    alice = Browser(client, "alice")
+    assert "我的稿件" in alice.get("/").text
+    english = alice.get("/?lang=en")
+    assert "My drafts" in english.text
+    assert 'lang="en"' in english.text
+    assert "My drafts" in alice.get("/drafts").text  # the choice is kept in a cookie
+    visitor = TestClient(client.app)
+    assert "Log in" in visitor.get("/login", headers={"Accept-Language": "en-GB,en;q=0.9"}).text
+    assert "登录" in visitor.get("/login", headers={"Accept-Language": "zh-TW"}).text
+
+
+def test_the_queue_refreshes_as_a_fragment_and_every_page_is_complete_for_its_role(
+    db: Database, room: Newsroom, browser: Callable[[str], Browser]
+) -> None:
+    draft_id = published_draft(db, room, tags=["specialist"])
+    waiting = submitted_draft(db, room)
+    pat = browser("pat")
+    rows = pat.get("/queue?part=rows", headers={"HX-Request": "true"})
+    assert "<html" not in rows.text
+    assert f'href="/drafts/{waiting}"' in rows.text
+    assert "<html" in pat.get("/queue?part=rows", headers={"HX-Request": "true", "HX-Boosted": "true"}).text
+    pages = {
+        "alice": ["/", "/drafts", "/drafts/new", f"/drafts/{draft_id}", f"/drafts/{draft_id}/trail"],
+        "pat": ["/", "/queue", f"/drafts/{waiting}", f"/drafts/{waiting}/edit"],
+        "pub": ["/", "/publish", f"/drafts/{draft_id}"],
+        "aud": ["/", "/audit", "/audit/verify", f"/drafts/{draft_id}/trail", "/drafts"],
+        "boss": ["/", "/admin/users", "/admin/users/pat"],
+    }
+    for who, paths in pages.items():
+        person = browser(who)
+        for lang in ("zh-CN", "en"):
+            for path in paths:
+                response = person.get(f"{path}{'&' if '?' in path else '?'}lang={lang}")
+                assert response.status_code == 200, (who, path)
+                assert response.headers["content-language"] == lang
+    verified = browser("aud").get("/audit/verify?part=result", headers={"HX-Request": "true"})
+    assert "记录完整无损" in verified.text
+    assert "<html" not in verified.text
+
+
+def test_auditor_downloads_a_signed_bundle_and_a_sheet(
+    db: Database, room: Newsroom, browser: Callable[[str], Browser]
+) -> None:
+    draft_id = published_draft(db, room)
+    aud = browser("aud")
+    bundle = aud.get(f"/audit/export?format=jsonl&draft={draft_id}")
+    assert bundle.headers["content-type"] == "application/zip"
+    names = zipfile.ZipFile(io.BytesIO(bundle.content)).namelist()
+    assert names == [f"sanshen-trail-draft-{draft_id}.jsonl", f"sanshen-trail-draft-{draft_id}.jsonl.sig"]
+    bad = aud.get("/audit/export?format=jsonl&draft=abc")
+    assert bad.status_code == 422
+    assert "not a draft number" in text_of(bad)

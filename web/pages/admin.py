@@ -1,0 +1,141 @@
+"""管理: users — add, deactivate, roles, qualifications, password reset. Every change is an event."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import FormData
+
+from review.enums import Role
+from review.errors import Invalid, SanshenError
+from review.users import (
+    add_user,
+    deactivate_user,
+    get_user,
+    list_users,
+    load_actor,
+    require_admin,
+    reset_password,
+    set_qualifications,
+    set_roles,
+)
+from web.pages.base import Page, Posted, Visit, redirect, refused, render
+
+router = APIRouter(prefix="/admin")
+Username = Annotated[str, Path(max_length=64)]
+NOTICES = {"added", "roles", "qualifications", "password", "deactivated"}
+
+
+def _qualifications(text: str) -> list[str]:
+    return [q.strip() for q in text.replace("，", ",").split(",") if q.strip()]
+
+
+def _users_page(current: Visit, form: dict[str, Any], error: SanshenError | None = None) -> HTMLResponse:
+    with current.database.read() as session:
+        users = list_users(session, current.user)
+    context = {"users": users, "roles": list(Role), "form": form}
+    if error is not None:
+        return refused(current, "admin/users.html", context, error)
+    notice = current.request.query_params.get("done")
+    return render(current, "admin/users.html", context | {"notice": notice if notice in NOTICES else None})
+
+
+def _user_page(current: Visit, username: str, error: SanshenError | None = None) -> HTMLResponse:
+    with current.database.read() as session:
+        require_admin(session, current.user)
+        user = get_user(session, username)
+        held = load_actor(session, user)
+    context = {"person": user, "held": held, "roles": list(Role)}
+    if error is not None:
+        return refused(current, "admin/user.html", context, error)
+    notice = current.request.query_params.get("done")
+    return render(current, "admin/user.html", context | {"notice": notice if notice in NOTICES else None})
+
+
+async def _form(request: Request) -> FormData:
+    return await request.form()
+
+
+@router.get("/users", response_class=HTMLResponse)
+def users(current: Page) -> HTMLResponse:
+    return _users_page(current, {"roles": []})
+
+
+@router.post("/users", response_class=HTMLResponse)
+async def add(request: Request, current: Posted) -> Response:
+    form = await _form(request)
+    username, full_name = str(form.get("username", "")), str(form.get("full_name", ""))
+    qualified, roles = str(form.get("qualifications", "")), [str(r) for r in form.getlist("roles")]
+    fields = {"username": username, "full_name": full_name, "qualifications": qualified, "roles": roles}
+    try:
+        with current.database.write() as session:
+            add_user(
+                session,
+                username=username,
+                full_name=full_name,
+                roles=roles,
+                password=str(form.get("password", "")),
+                qualifications=_qualifications(qualified),
+                actor=current.user,
+            )
+    except SanshenError as error:
+        return _users_page(current, fields, error)
+    return redirect("/admin/users?done=added")
+
+
+@router.get("/users/{username}", response_class=HTMLResponse)
+def person(username: Username, current: Page) -> HTMLResponse:
+    return _user_page(current, username)
+
+
+@router.post("/users/{username}/roles", response_class=HTMLResponse)
+async def roles(username: Username, request: Request, current: Posted) -> Response:
+    form = await _form(request)
+    try:
+        with current.database.write() as session:
+            set_roles(session, username=username, roles=[str(r) for r in form.getlist("roles")], actor=current.user)
+    except SanshenError as error:
+        return _user_page(current, username, error)
+    return redirect(f"/admin/users/{username}?done=roles")
+
+
+@router.post("/users/{username}/qualifications", response_class=HTMLResponse)
+async def qualifications(username: Username, request: Request, current: Posted) -> Response:
+    form = await _form(request)
+    try:
+        with current.database.write() as session:
+            set_qualifications(
+                session,
+                username=username,
+                qualifications=_qualifications(str(form.get("qualifications", ""))),
+                actor=current.user,
+            )
+    except SanshenError as error:
+        return _user_page(current, username, error)
+    return redirect(f"/admin/users/{username}?done=qualifications")
+
+
+@router.post("/users/{username}/password", response_class=HTMLResponse)
+async def password(username: Username, request: Request, current: Posted) -> Response:
+    form = await _form(request)
+    new, again = str(form.get("password", "")), str(form.get("password_again", ""))
+    try:
+        if new != again:
+            raise Invalid("the two passwords differ", code="passwords_differ")
+        with current.database.write() as session:
+            reset_password(session, username=username, password=new, actor=current.user)
+    except SanshenError as error:
+        return _user_page(current, username, error)
+    return redirect(f"/admin/users/{username}?done=password")
+
+
+@router.post("/users/{username}/deactivate", response_class=HTMLResponse)
+def deactivate(username: Username, current: Posted) -> Response:
+    try:
+        with current.database.write() as session:
+            deactivate_user(session, username=username, actor=current.user)
+    except SanshenError as error:
+        return _user_page(current, username, error)
+    return redirect(f"/admin/users/{username}?done=deactivated")

@@ -1,0 +1,95 @@
+"""Log-in and log-out (CONTRACT §6: `GET /login` with `username` and `password`, `POST /logout`)."""
+
+from __future__ import annotations
+
+import hmac
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from review.errors import Forbidden
+from review.sessions import close_session, open_session
+from review.users import authenticate_password
+from web.pages.base import (
+    CSRF_FIELD,
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    Posted,
+    Visit,
+    Visitor,
+    form_of,
+    new_login_csrf,
+    redirect,
+    render,
+    safe_next,
+)
+
+router = APIRouter()
+SESSION_HOURS = 12
+
+
+def _login_page(
+    current: Visit, next_url: str, *, username: str = "", status: int = 200, error: str | None = None
+) -> HTMLResponse:
+    token = new_login_csrf()
+    failure = Forbidden("wrong username or password, or the account is deactivated", code=error) if error else None
+    response = render(
+        current,
+        "login.html",
+        {"next": next_url, "login_csrf": token, "username": username},
+        status=status,
+        error=failure,
+    )
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE, token, max_age=3600, httponly=True, samesite="strict", secure=_secure(current.request)
+    )
+    return response
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(current: Visitor, next: str = "/") -> Response:
+    if current.actor is not None:
+        return redirect(safe_next(next))
+    return _login_page(current, safe_next(next))
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def log_in(request: Request, current: Visitor) -> Response:
+    form = await form_of(request)
+    next_url = safe_next(form.get("next"))
+    username = form.get("username", "").strip()[:64]
+    cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not cookie or not hmac.compare_digest(cookie.encode(), form.get(CSRF_FIELD, "").encode()):
+        return _login_page(current, next_url, username=username, status=403, error="csrf")
+    with current.database.read() as session:
+        actor = authenticate_password(session, username=username, password=form.get("password", "")[:1024])
+    if actor is None:
+        return _login_page(current, next_url, username=username, status=401, error="wrong_password")
+    with current.database.write() as session:
+        secret, _csrf = open_session(session, actor=actor, hours=SESSION_HOURS)
+    response = redirect(next_url)
+    response.set_cookie(
+        SESSION_COOKIE,
+        secret,
+        max_age=SESSION_HOURS * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=_secure(request),
+        path="/",
+    )
+    response.delete_cookie(LOGIN_CSRF_COOKIE)
+    return response
+
+
+@router.post("/logout")
+def log_out(current: Posted) -> Response:
+    assert current.session_token is not None
+    with current.database.write() as session:
+        close_session(session, current.session_token)
+    response = redirect("/login")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response

@@ -1,0 +1,61 @@
+"""Where each role starts: the home page, the queue (待办) and the publisher's desk."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse
+
+from review.enums import DraftState, Role
+from review.publishing import require_publisher
+from review.queue import queue_for
+from review.views import list_drafts
+from web.pages.base import Page, render, wants_fragment
+from web.pages.drafts import channels
+
+router = APIRouter()
+DESK_LIMIT = 200
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(current: Page) -> HTMLResponse:
+    user = current.user
+    counts: dict[str, int] = {}
+    with current.database.read() as session:
+        if user.has(Role.AUTHOR):
+            counts["mine"], _ = list_drafts(session, user, mine=True, limit=1)
+            counts["returned"], _ = list_drafts(session, user, mine=True, state=DraftState.RETURNED, limit=1)
+        counts["queue"] = len(queue_for(session, user))
+        if user.has(Role.PUBLISHER):
+            counts["approved"], _ = list_drafts(session, user, state=DraftState.APPROVED, limit=1)
+    return render(current, "home.html", {"counts": counts})
+
+
+@router.get("/queue", response_class=HTMLResponse)
+def queue(current: Page) -> HTMLResponse:
+    with current.database.read() as session:
+        items = queue_for(session, current.user)
+        by_key = {c.key: c for c in channels(session)}
+    template = "_queue_rows.html" if wants_fragment(current.request, "rows") else "queue.html"
+    return render(current, template, {"items": items, "channels": by_key})
+
+
+@router.get("/publish", response_class=HTMLResponse)
+def desk(current: Page) -> HTMLResponse:
+    """发布: drafts signed off and waiting, and what was published (to retract if need be)."""
+    require_publisher(current.user)
+    with current.database.read() as session:
+        _, waiting = list_drafts(session, current.user, state=DraftState.APPROVED, limit=DESK_LIMIT)
+        _, published = list_drafts(session, current.user, state=DraftState.PUBLISHED, limit=DESK_LIMIT)
+        _, retracted = list_drafts(session, current.user, state=DraftState.RETRACTED, limit=DESK_LIMIT)
+        options = channels(session)
+    return render(
+        current,
+        "publish.html",
+        {
+            "waiting": waiting,
+            "published": published,
+            "retracted": retracted,
+            "channel_list": options,
+            "channels": {c.key: c for c in options},
+        },
+    )

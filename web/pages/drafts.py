@@ -1,0 +1,247 @@
+"""The draft pages: write, edit, submit, decide, publish, retract, and the draft's trail (CONTRACT §6).
+
+Each form handler calls one engine command in one transaction, as the API does. A refusal re-renders
+the page the form was on, with the reason and a 4xx status; the form keeps what was typed.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlmodel import Session, col, select
+
+from review.abilities import abilities
+from review.actors import Actor
+from review.decisions import decide
+from review.diffs import diff_since_last_signature
+from review.drafts import create_draft, require_author, revise_draft, submit_draft
+from review.enums import Role
+from review.errors import Conflict, Invalid, NotFound, SanshenError
+from review.models import Channel, Draft
+from review.publishing import publish, retract
+from review.views import draft_trail, draft_view, earlier_cycles, list_drafts
+from web.pages.base import Page, Posted, Visit, form_of, redirect, refused, render, wants_fragment
+
+router = APIRouter()
+DraftId = Annotated[int, Path(ge=1, le=2_000_000_000)]
+ACTIONS = ("submit", "decision", "publish", "retract")
+NOTICES = {"created", "saved", "submitted", "decided", "published", "retracted", "unchanged"}
+STATE_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,31}")
+LIST_LIMIT = 200
+
+
+def channels(session: Session) -> list[Channel]:
+    return list(session.exec(select(Channel).where(col(Channel.active)).order_by(col(Channel.key))))
+
+
+def _draft_row(session: Session, draft_id: int) -> Draft:
+    draft = session.get(Draft, draft_id)
+    if draft is None:
+        raise NotFound(f"draft {draft_id} does not exist", code="draft_not_found")
+    return draft
+
+
+def draft_context(session: Session, actor: Actor, draft_id: int) -> dict[str, Any]:
+    view = draft_view(session, actor, draft_id)
+    draft = _draft_row(session, draft_id)
+    return {
+        "draft": view,
+        "can": abilities(session, actor, draft),
+        "diff": diff_since_last_signature(session, draft),
+        "earlier": earlier_cycles(session, actor, draft_id),
+        "channels": {c.key: c for c in channels(session)},
+        "is_author": actor.id == draft.author_id,
+    }
+
+
+def show_draft(
+    current: Visit, draft_id: int, *, error: SanshenError | None = None, form: dict[str, str] | None = None
+) -> HTMLResponse:
+    with current.database.read() as session:
+        context = draft_context(session, current.user, draft_id)
+    notice = current.request.query_params.get("done")
+    context |= {
+        "form": form or {},
+        "notice": notice if notice in NOTICES else None,
+        "diff_layout": "side" if current.request.query_params.get("diff") == "side" else "inline",
+    }
+    if error is not None:
+        return refused(current, "drafts/show.html", context, error)
+    partial = wants_fragment(current.request, "diff") and context["diff"] is not None
+    return render(current, "drafts/_diff.html" if partial else "drafts/show.html", context)
+
+
+@router.get("/drafts", response_class=HTMLResponse)
+def drafts_list(current: Page, state: str | None = None) -> HTMLResponse:
+    known = state if state and STATE_PATTERN.fullmatch(state) else None
+    with current.database.read() as session:
+        total, items = list_drafts(session, current.user, state=known, limit=LIST_LIMIT)
+        by_key = {c.key: c for c in channels(session)}
+    mine = not current.has(*(set(Role) - {Role.AUTHOR}))
+    return render(
+        current,
+        "drafts/list.html",
+        {"items": items, "total": total, "mine": mine, "channels": by_key, "state": known, "limit": LIST_LIMIT},
+    )
+
+
+@router.get("/drafts/new", response_class=HTMLResponse)
+def new_draft_form(current: Page) -> HTMLResponse:
+    require_author(current.user)
+    with current.database.read() as session:
+        options = channels(session)
+    return render(current, "drafts/new.html", {"channels": options, "form": {}})
+
+
+def _tags(text: str) -> list[str]:
+    return [tag.strip() for tag in text.replace("，", ",").split(",") if tag.strip()]
+
+
+@router.post("/drafts/new", response_class=HTMLResponse)
+async def create(request: Request, current: Posted) -> Response:
+    form = await form_of(request)
+    try:
+        with current.database.write() as session:
+            draft = create_draft(
+                session,
+                actor=current.user,
+                title=form.get("title", ""),
+                body=form.get("body", ""),
+                channel=form.get("channel", ""),
+                tags=_tags(form.get("tags", "")),
+                importance=form.get("importance") or "normal",
+            )
+            draft_id = draft.id
+    except SanshenError as error:
+        with current.database.read() as session:
+            options = channels(session)
+        return refused(current, "drafts/new.html", {"channels": options, "form": form}, error)
+    return redirect(f"/drafts/{draft_id}?done=created")
+
+
+@router.get("/drafts/{draft_id}", response_class=HTMLResponse)
+def show(draft_id: DraftId, current: Page) -> HTMLResponse:
+    return show_draft(current, draft_id)
+
+
+def _edit_context(session: Session, actor: Actor, draft_id: int, form: dict[str, str]) -> dict[str, Any]:
+    view = draft_view(session, actor, draft_id)
+    can = abilities(session, actor, _draft_row(session, draft_id))
+    values = {"title": view.title, "body": view.body, "tags": ", ".join(view.tags), "revision": str(view.revision)}
+    return {"draft": view, "can": can, "form": values | form}
+
+
+@router.get("/drafts/{draft_id}/edit", response_class=HTMLResponse)
+def edit_form(draft_id: DraftId, current: Page) -> HTMLResponse:
+    with current.database.read() as session:
+        context = _edit_context(session, current.user, draft_id, {})
+    if not context["can"].edit:
+        error = Conflict("this draft cannot be edited by you in its present state", code="not_editable")
+        return show_draft(current, draft_id, error=error)
+    return render(current, "drafts/edit.html", context)
+
+
+@router.post("/drafts/{draft_id}/edit", response_class=HTMLResponse)
+async def save(draft_id: DraftId, request: Request, current: Posted) -> Response:
+    form = await form_of(request)
+    try:
+        expected = int(form.get("revision", ""))
+    except ValueError:
+        expected = 0
+    try:
+        with current.database.write() as session:
+            before = _draft_row(session, draft_id).revision
+            draft = revise_draft(
+                session,
+                actor=current.user,
+                draft_id=draft_id,
+                title=form.get("title", ""),
+                body=form.get("body", ""),
+                tags=_tags(form["tags"]) if "tags" in form else None,
+                expected_revision=expected,
+            )
+            changed = draft.revision != before
+    except SanshenError as error:
+        with current.database.read() as session:
+            context = _edit_context(session, current.user, draft_id, form)
+        return refused(current, "drafts/edit.html", context, error)
+    return redirect(f"/drafts/{draft_id}?done={'saved' if changed else 'unchanged'}")
+
+
+@router.post("/drafts/{draft_id}/submit", response_class=HTMLResponse)
+def submit(draft_id: DraftId, current: Posted) -> Response:
+    try:
+        with current.database.write() as session:
+            submit_draft(session, actor=current.user, draft_id=draft_id)
+    except SanshenError as error:
+        return show_draft(current, draft_id, error=error)
+    return redirect(f"/drafts/{draft_id}?done=submitted")
+
+
+@router.post("/drafts/{draft_id}/decision", response_class=HTMLResponse)
+async def decision(draft_id: DraftId, request: Request, current: Posted) -> Response:
+    form = await form_of(request)
+    checklist = {key.removeprefix("check_"): True for key in form if key.startswith("check_")}
+    try:
+        revision = int(form.get("revision", ""))
+    except ValueError:
+        return show_draft(
+            current, draft_id, error=Invalid("the form lacks its revision", code="invalid_form"), form=form
+        )
+    try:
+        with current.database.write() as session:
+            decide(
+                session,
+                actor=current.user,
+                draft_id=draft_id,
+                step=form.get("step", ""),
+                decision=form.get("decision", ""),
+                revision=revision,
+                comment=form.get("comment", ""),
+                checklist=checklist,
+            )
+    except SanshenError as error:
+        return show_draft(current, draft_id, error=error, form=form)
+    return redirect(f"/drafts/{draft_id}?done=decided")
+
+
+@router.post("/drafts/{draft_id}/publish", response_class=HTMLResponse)
+async def release(draft_id: DraftId, request: Request, current: Posted) -> Response:
+    form = await form_of(request)
+    try:
+        with current.database.write() as session:
+            publish(session, actor=current.user, draft_id=draft_id, channel=form.get("channel") or None)
+    except SanshenError as error:
+        return show_draft(current, draft_id, error=error, form=form)
+    return redirect(f"/drafts/{draft_id}?done=published")
+
+
+@router.post("/drafts/{draft_id}/retract", response_class=HTMLResponse)
+async def withdraw(draft_id: DraftId, request: Request, current: Posted) -> Response:
+    form = await form_of(request)
+    try:
+        with current.database.write() as session:
+            retract(session, actor=current.user, draft_id=draft_id, reason=form.get("reason", ""))
+    except SanshenError as error:
+        return show_draft(current, draft_id, error=error, form=form)
+    return redirect(f"/drafts/{draft_id}?done=retracted")
+
+
+@router.get("/drafts/{draft_id}/trail", response_class=HTMLResponse)
+def trail(draft_id: DraftId, current: Page) -> HTMLResponse:
+    with current.database.read() as session:
+        events = draft_trail(session, current.user, draft_id)
+        view = draft_view(session, current.user, draft_id)
+        by_key = {c.key: c for c in channels(session)}
+    return render(current, "drafts/trail.html", {"draft": view, "events": events, "channels": by_key})
+
+
+@router.get("/drafts/{draft_id}/{action}", response_class=HTMLResponse)
+def action_page(draft_id: DraftId, action: str, current: Page) -> Response:
+    """A form's address opened directly (a reload after a refusal, a bookmark): show the draft."""
+    if action not in ACTIONS:
+        raise NotFound(f"there is no page {action!r} of a draft", code="not_found")
+    return redirect(f"/drafts/{draft_id}")
