@@ -6,6 +6,7 @@ posted as a browser would post them, so every refusal can be checked with the da
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import zipfile
@@ -19,6 +20,7 @@ from fastapi.testclient import TestClient
 from httpx2 import Response
 from sqlmodel import col, select
 
+from review.config import PROJECT_DIR
 from review.db import Database
 from review.models import Event, WebSession
 from tests.factories import (
@@ -465,3 +467,15 @@ def test_auditor_downloads_a_signed_bundle_and_a_sheet(
     bad = aud.get("/audit/export?format=jsonl&draft=abc")
     assert bad.status_code == 422
     assert "not a draft number" in text_of(bad)
+
+
+def test_the_vendored_htmx_is_the_pinned_release_and_every_static_file_is_served(client: TestClient) -> None:
+    """htmx.org@2.0.11 from npm (`npm pack`, package/dist/htmx.min.js): an upgrade must be deliberate."""
+    vendored = PROJECT_DIR / "web" / "static" / "vendor" / "htmx-2.0.11.min.js"
+    assert hashlib.sha256(vendored.read_bytes()).hexdigest() == (
+        "d6fdc75f204e6bdefa99b69bf1e6d4ac69b8a364f77929f45c13476b4000f717"
+    )
+    assert (vendored.parent / "htmx-LICENSE.txt").read_text().startswith("Zero-Clause BSD")
+    page = client.get("/login").text
+    for asset in re.findall(r'(?:src|href)="(/static/[^"]+)"', page):
+        assert client.get(asset).status_code == 200, asset

@@ -49,7 +49,7 @@ def _user_page(current: Visit, username: str, error: SanshenError | None = None)
         held = load_actor(session, user)
     context = {"person": user, "held": held, "roles": list(Role)}
     if error is not None:
-        return refused(current, "admin/user.html", context, error)
+        return refused(current, "admin/user.html", context, error, page_url=f"/admin/users/{username}")
     notice = current.request.query_params.get("done")
     return render(current, "admin/user.html", context | {"notice": notice if notice in NOTICES else None})
 

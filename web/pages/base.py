@@ -210,10 +210,19 @@ def render(
     return response
 
 
-def refused(current: Visit, template: str, context: dict[str, Any], error: SanshenError) -> HTMLResponse:
-    """The page again, with the reason shown and a 4xx status; nothing was changed."""
+def refused(
+    current: Visit, template: str, context: dict[str, Any], error: SanshenError, *, page_url: str | None = None
+) -> HTMLResponse:
+    """The page again, with the reason shown and a 4xx status; nothing was changed.
+
+    `page_url` is the page's own address when the form posted elsewhere (`…/decision`): htmx then
+    shows that address, so a reload shows the page rather than asking to post again.
+    """
     status = next((code for kind, code in STATUS.items() if isinstance(error, kind)), 400)
-    return render(current, template, context, status=status, error=error)
+    response = render(current, template, context, status=status, error=error)
+    if page_url is not None:
+        response.headers["HX-Replace-Url"] = page_url
+    return response
 
 
 def wants_fragment(request: Request, part: str) -> bool:

@@ -69,7 +69,7 @@ def show_draft(
         "diff_layout": "side" if current.request.query_params.get("diff") == "side" else "inline",
     }
     if error is not None:
-        return refused(current, "drafts/show.html", context, error)
+        return refused(current, "drafts/show.html", context, error, page_url=f"/drafts/{draft_id}")
     partial = wants_fragment(current.request, "diff") and context["diff"] is not None
     return render(current, "drafts/_diff.html" if partial else "drafts/show.html", context)
 
