@@ -191,10 +191,21 @@ def refresh_actor(session: Session, actor: Actor) -> Actor:
 
 def authenticate_password(session: Session, *, username: str, password: str) -> Actor | None:
     """The actor for a correct password of an active user, else None (same cost either way)."""
+    try:
+        return log_in(session, username=username, password=password)
+    except Forbidden:
+        return None
+
+
+def log_in(session: Session, *, username: str, password: str) -> Actor:
+    """The actor for a correct password; refused as a wrong password, or — only to someone who
+    knows the password — as a deactivated account. The cost is the same in every case."""
     user = session.exec(select(User).where(col(User.username) == username)).first()
     valid = verify_password(user.password_hash if user else None, password)
-    if user is None or not valid or not user.active:
-        return None
+    if user is None or not valid:
+        raise Forbidden("wrong username or password", code="wrong_password")
+    if not user.active:
+        raise Forbidden(f"the account {username!r} is deactivated; ask an administrator", code="user_deactivated")
     return load_actor(session, user)
 
 

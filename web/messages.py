@@ -46,7 +46,7 @@ HEADLINES: dict[str, str] = {
     "reason_required": N_("Give a reason for the retraction."),
     "draft_not_found": N_("There is no such draft."),
     "user_not_found": N_("There is no such user."),
-    "user_deactivated": N_("This account is deactivated."),
+    "user_deactivated": N_("This account is deactivated; ask an administrator."),
     "already_deactivated": N_("This account is already deactivated."),
     "self_lockout": N_("You cannot take away your own administrator access."),
     "username_taken": N_("That username is taken; usernames are never reused, even after deactivation."),
@@ -59,7 +59,7 @@ HEADLINES: dict[str, str] = {
     "trail_broken": N_("The trail does not verify; run the verification on the audit page."),
     "busy": N_("The server is busy; try again in a moment."),
     "csrf": N_("This form has expired or did not come from this site. Reload the page and try again."),
-    "wrong_password": N_("Wrong username or password, or the account is deactivated."),
+    "wrong_password": N_("Wrong username or password."),
 }
 
 

@@ -30,6 +30,7 @@ from tests.factories import (
     approve_through,
     get_draft,
     make_user,
+    new_draft,
     newsroom,
     published_draft,
     snapshot,
@@ -118,6 +119,8 @@ def test_log_in_refuses_a_wrong_password_or_a_deactivated_account_with_a_message
     Browser(client, "boss").post("/admin/users/rui/deactivate")
     deactivated = visitor.login_post("rui", PASSWORD)
     assert deactivated.status_code == 401
+    assert "此账号已停用" in text_of(deactivated)  # said only to someone who knows the password
+    assert "此账号已停用" not in text_of(visitor.login_post("rui", "a-wrong-password"))
     assert SESSION_COOKIE not in deactivated.cookies
     with db.read() as session:
         assert not session.exec(select(WebSession)).all()[1:]  # only the admin's session was opened
@@ -479,3 +482,18 @@ def test_the_vendored_htmx_is_the_pinned_release_and_every_static_file_is_served
     page = client.get("/login").text
     for asset in re.findall(r'(?:src|href)="(/static/[^"]+)"', page):
         assert client.get(asset).status_code == 200, asset
+
+
+def test_the_draft_list_pages_and_opens_a_draft_by_number(
+    db: Database, room: Newsroom, browser: Callable[[str], Browser]
+) -> None:
+    ids = [new_draft(db, room.author, title=f"第{n}号通知") for n in range(52)]
+    aud = browser("aud")
+    first = aud.get("/drafts")
+    assert "第 1 / 2 页 · 共 52 篇稿件" in text_of(first)
+    assert first.text.count('<td class="num">') == 2 * 50  # the number and the revision of 50 drafts
+    second = aud.get("/drafts?page=2")
+    assert f'href="/drafts/{ids[0]}"' in second.text
+    assert f'href="/drafts/{ids[-1]}"' not in second.text
+    assert aud.get(f"/drafts?go={ids[3]}", follow_redirects=False).headers["location"] == f"/drafts/{ids[3]}"
+    assert aud.get("/drafts?page=0").status_code == 404

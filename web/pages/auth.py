@@ -7,9 +7,9 @@ import hmac
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from review.errors import Forbidden
+from review.errors import Forbidden, SanshenError
 from review.sessions import close_session, open_session
-from review.users import authenticate_password
+from review.users import log_in
 from web.pages.base import (
     CSRF_FIELD,
     LOGIN_CSRF_COOKIE,
@@ -29,10 +29,9 @@ SESSION_HOURS = 12
 
 
 def _login_page(
-    current: Visit, next_url: str, *, username: str = "", status: int = 200, error: str | None = None
+    current: Visit, next_url: str, *, username: str = "", status: int = 200, failure: SanshenError | None = None
 ) -> HTMLResponse:
     token = new_login_csrf()
-    failure = Forbidden("wrong username or password, or the account is deactivated", code=error) if error else None
     response = render(
         current,
         "login.html",
@@ -58,17 +57,19 @@ def login_form(current: Visitor, next: str = "/") -> Response:
 
 
 @router.post("/login", response_class=HTMLResponse)
-async def log_in(request: Request, current: Visitor) -> Response:
+async def submit_login(request: Request, current: Visitor) -> Response:
     form = await form_of(request)
     next_url = safe_next(form.get("next"))
     username = form.get("username", "").strip()[:64]
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not cookie or not hmac.compare_digest(cookie.encode(), form.get(CSRF_FIELD, "").encode()):
-        return _login_page(current, next_url, username=username, status=403, error="csrf")
-    with current.database.read() as session:
-        actor = authenticate_password(session, username=username, password=form.get("password", "")[:1024])
-    if actor is None:
-        return _login_page(current, next_url, username=username, status=401, error="wrong_password")
+        expired = Forbidden("the log-in form's CSRF token is missing or wrong", code="csrf")
+        return _login_page(current, next_url, username=username, status=403, failure=expired)
+    try:
+        with current.database.read() as session:
+            actor = log_in(session, username=username, password=form.get("password", "")[:1024])
+    except SanshenError as refused:
+        return _login_page(current, next_url, username=username, status=401, failure=refused)
     with current.database.write() as session:
         secret, _csrf = open_session(session, actor=actor, hours=SESSION_HOURS)
     response = redirect(next_url)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session, col, select
 
@@ -30,7 +30,7 @@ DraftId = Annotated[int, Path(ge=1, le=2_000_000_000)]
 ACTIONS = ("submit", "decision", "publish", "retract")
 NOTICES = {"created", "saved", "submitted", "decided", "published", "retracted", "unchanged"}
 STATE_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,31}")
-LIST_LIMIT = 200
+LIST_LIMIT = 50
 
 
 def channels(session: Session) -> list[Channel]:
@@ -75,16 +75,32 @@ def show_draft(
 
 
 @router.get("/drafts", response_class=HTMLResponse)
-def drafts_list(current: Page, state: str | None = None) -> HTMLResponse:
+def drafts_list(
+    current: Page,
+    state: Annotated[str | None, Query(max_length=32)] = None,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    go: Annotated[str | None, Query(max_length=12)] = None,
+) -> Response:
+    """My drafts (an author), or every draft (everyone else), newest change first, a page at a time."""
+    if go and go.strip().isdigit():
+        return redirect(f"/drafts/{int(go)}")
     known = state if state and STATE_PATTERN.fullmatch(state) else None
     with current.database.read() as session:
-        total, items = list_drafts(session, current.user, state=known, limit=LIST_LIMIT)
+        total, items = list_drafts(session, current.user, state=known, limit=LIST_LIMIT, offset=(page - 1) * LIST_LIMIT)
         by_key = {c.key: c for c in channels(session)}
     mine = not current.has(*(set(Role) - {Role.AUTHOR}))
     return render(
         current,
         "drafts/list.html",
-        {"items": items, "total": total, "mine": mine, "channels": by_key, "state": known, "limit": LIST_LIMIT},
+        {
+            "items": items,
+            "total": total,
+            "mine": mine,
+            "channels": by_key,
+            "state": known,
+            "page": page,
+            "pages": max(1, -(-total // LIST_LIMIT)),
+        },
     )
 
 
