@@ -112,10 +112,19 @@ def add_user(
     return user
 
 
+def _find_user(session: Session, username: str, *, lock: bool = False) -> User | None:
+    """The user by username; None for a name no user could have (it never reaches the database:
+    PostgreSQL refuses text with a NUL, and a pattern check is cheaper than a query)."""
+    if not USERNAME.fullmatch(username):
+        return None
+    statement = select(User).where(col(User.username) == username)
+    return session.exec(statement.with_for_update() if lock else statement).first()
+
+
 def get_user(session: Session, username: str) -> User:
-    user = session.exec(select(User).where(col(User.username) == username)).first()
+    user = _find_user(session, username)
     if user is None:
-        raise NotFound(f"no user {username!r}", code="user_not_found")
+        raise NotFound(f"no user {username[:64]!r}", code="user_not_found")
     return user
 
 
@@ -124,9 +133,7 @@ def deactivate_user(session: Session, *, username: str, actor: Actor | None) -> 
     if actor is not None and actor.username == username:
         raise Conflict("you cannot deactivate your own account; ask another administrator", code="self_lockout")
     at = clock.now()
-    user = session.exec(select(User).where(col(User.username) == username).with_for_update()).first()
-    if user is None:
-        raise NotFound(f"no user {username!r}", code="user_not_found")
+    user = _locked_user(session, username)
     if not user.active:
         raise Conflict(f"user {username!r} is already deactivated", code="already_deactivated")
     user.active = False
@@ -200,7 +207,7 @@ def authenticate_password(session: Session, *, username: str, password: str) -> 
 def log_in(session: Session, *, username: str, password: str) -> Actor:
     """The actor for a correct password; refused as a wrong password, or — only to someone who
     knows the password — as a deactivated account. The cost is the same in every case."""
-    user = session.exec(select(User).where(col(User.username) == username)).first()
+    user = _find_user(session, username)
     valid = verify_password(user.password_hash if user else None, password)
     if user is None or not valid:
         raise Forbidden("wrong username or password", code="wrong_password")
@@ -316,9 +323,9 @@ def revoke_sessions(session: Session, user_id: int) -> None:
 
 
 def _locked_user(session: Session, username: str) -> User:
-    user = session.exec(select(User).where(col(User.username) == username).with_for_update()).first()
+    user = _find_user(session, username, lock=True)
     if user is None:
-        raise NotFound(f"no user {username!r}", code="user_not_found")
+        raise NotFound(f"no user {username[:64]!r}", code="user_not_found")
     return user
 
 

@@ -37,6 +37,11 @@ def hostile_requests(draft_id: int) -> dict[str, dict[str, Any]]:
             "path": "/api/v1/drafts",
             "json": {"title": "标\u0000题", "body": "b", "channel": "website"},
         },
+        "NUL byte in a username at log-in": {
+            "method": "POST",
+            "path": "/api/v1/auth/token",
+            "json": {"username": "\u0000", "password": "correct-horse-battery"},
+        },
         "NUL byte in the opinion": {
             "method": "POST",
             "path": decision,

@@ -497,3 +497,40 @@ def test_the_draft_list_pages_and_opens_a_draft_by_number(
     assert f'href="/drafts/{ids[-1]}"' not in second.text
     assert aud.get(f"/drafts?go={ids[3]}", follow_redirects=False).headers["location"] == f"/drafts/{ids[3]}"
     assert aud.get("/drafts?page=0").status_code == 404
+
+
+def test_hostile_page_input_is_refused_with_a_page_never_a_server_error(
+    db: Database, room: Newsroom, browser: Callable[[str], Browser]
+) -> None:
+    draft_id = submitted_draft(db, room)
+    boss, alice, pat, aud = browser("boss"), browser("alice"), browser("pat"), browser("aud")
+    before = snapshot(db)
+    answers = [
+        Browser(boss.client).login_post("\x00", "x"),
+        Browser(boss.client).login_post("a" * 5000, "p" * 100_000),
+        boss.get("/admin/users/%00"),
+        boss.get("/admin/users/" + "x" * 70),
+        boss.post("/admin/users/%00/roles", {"roles": ["author"]}),
+        boss.post("/admin/users", {"username": "\x00", "full_name": "\x00", "roles": ["nobody"], "password": ""}),
+        alice.post("/drafts/new", {"title": "标\x00题", "body": "b", "channel": "website"}),
+        alice.post("/drafts/new", {"title": "t", "body": "b", "channel": "\x00", "importance": "\x00"}),
+        alice.post(f"/drafts/{draft_id}/edit", {"title": "t", "body": "b" * 600_000, "revision": 1}),
+        alice.get("/drafts/99999999999"),
+        alice.get("/drafts/0"),
+        alice.get("/drafts?state=%00&page=-1"),
+        alice.get("/drafts?go=" + "9" * 10),
+        pat.post(
+            f"/drafts/{draft_id}/decision", {"step": "\x00", "decision": "approve", "revision": "x", "comment": ""}
+        ),
+        pat.post(
+            f"/drafts/{draft_id}/decision", {"step": "proof1", "decision": "yes", "revision": 1, "comment": "\x00"}
+        ),
+        aud.get("/audit/export?format=zip"),
+        aud.get("/audit/export?draft=%00&since=yesterday"),
+        aud.get("/audit/export?since=2026-02-30"),
+        aud.get(f"/drafts/{draft_id}?diff=%00&part=%00&done=%3Cscript%3E"),
+    ]
+    for answer in answers:
+        assert answer.status_code < 500, (answer.request.url, answer.status_code, answer.text[-300:])
+        assert "<script>" not in answer.text
+    assert snapshot(db) == before
