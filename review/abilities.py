@@ -45,7 +45,7 @@ class Abilities:
     correct: bool
     """The edit would be a proofreader's correction inside the active proofread step."""
     decide: DecisionOffer | None
-    not_signer_because: str | None
+    not_signer_because: SanshenError | None
     """Why the active step's form is not shown to this person, when they hold one of its roles."""
     publish: bool
     retract: bool
@@ -56,7 +56,9 @@ def abilities(session: Session, actor: Actor, draft: Draft) -> Abilities:
     author = actor.id == draft.author_id
     editable_state = draft.state in (DraftState.DRAFT, DraftState.RETURNED)
     step = wf.step(draft.state)
-    offer, why_not, correct = None, None, False
+    offer: DecisionOffer | None = None
+    why_not: SanshenError | None = None
+    correct = False
     if step is not None:
         run = current_run(session, draft)
         assert run is not None
@@ -72,7 +74,7 @@ def abilities(session: Session, actor: Actor, draft: Draft) -> Abilities:
             )
         except SanshenError as refused:
             if set(step.roles) & actor.roles:
-                why_not = refused.message
+                why_not = refused
         else:
             checks = [Check(key, *wf.spec.check_label(key)) for key in step.checks]
             offer = DecisionOffer(step=step, revision=draft.revision, checks=checks)

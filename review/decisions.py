@@ -20,7 +20,7 @@ from review import clock
 from review.actors import Actor
 from review.content import COMMENT_MAX, clean_text
 from review.db import lock_draft
-from review.enums import Decision, EventKind, RunOutcome, StepStatus
+from review.enums import CHECK_LABELS, Decision, EventKind, RunOutcome, StepStatus
 from review.errors import Conflict, Invalid
 from review.models import Signoff
 from review.rules import approvals_of, check_signer, find_unfillable, load_candidates, step_name
@@ -47,7 +47,8 @@ def parse_decision(value: str) -> Decision:
 
 
 def clean_checklist(checklist: Mapping[str, Any] | None) -> dict[str, bool]:
-    """Check keys to booleans. Keys beyond the step's required ones are kept as given."""
+    """Check keys to booleans. Checks beyond the step's required ones may be attested too, if the
+    workflow knows them (六关, or a check its definition declares): `decide` refuses any other."""
     if checklist is None:
         return {}
     if len(checklist) > CHECKLIST_MAX:
@@ -131,6 +132,13 @@ def decide(
             f"revision {revision} {seen}: the draft is at revision {draft.revision}; "
             "read the current text and decide again",
             code="stale_revision",
+        )
+    unknown = sorted(key for key in checks if key not in CHECK_LABELS and key not in wf.spec.checks)
+    if unknown:
+        raise Invalid(
+            f"{', '.join(unknown)} {'is not a check' if len(unknown) == 1 else 'are not checks'} this workflow "
+            f"knows; it knows {', '.join(sorted({*CHECK_LABELS, *wf.spec.checks}))}",
+            code="invalid_checklist",
         )
     states = {state.step_id: state for state in run_steps(session, run.id)}
     if verdict is Decision.APPROVE:

@@ -239,6 +239,9 @@ def _times(moment: datetime, zone: ZoneInfo) -> str:
 
 
 def _heading(pdf: FPDF, text: str) -> None:
+    """A section heading, kept with the first lines of its section (never alone at a page's foot)."""
+    if pdf.will_page_break(40):
+        pdf.add_page()
     pdf.ln(3)
     pdf.set_font("cjk", size=11)
     pdf.set_fill_color(232, 236, 242)

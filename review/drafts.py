@@ -206,7 +206,7 @@ def revise_draft(
             actor=actor,
             at=at,
             draft_id=draft.id,
-            payload={"tags": new_tags, "previous_tags": draft.tags},
+            payload={"name": actor.full_name, "tags": new_tags, "previous_tags": draft.tags},
         )
         draft.tags = new_tags
         draft.updated_at = at
@@ -306,6 +306,7 @@ def submit_draft(session: Session, *, actor: Actor, draft_id: int) -> Draft:
         at=at,
         draft_id=draft.id,
         payload={
+            "name": actor.full_name,
             "cycle": draft.cycle,
             "revision": draft.revision,
             "content_hash": draft.content_hash,

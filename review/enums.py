@@ -76,6 +76,7 @@ class EventKind(StrEnum):
     RETRACTED = "retracted"
     USER_CREATED = "user_created"
     USER_DEACTIVATED = "user_deactivated"
+    USER_REACTIVATED = "user_reactivated"
     USER_ROLES_CHANGED = "user_roles_changed"
     USER_QUALIFICATIONS_CHANGED = "user_qualifications_changed"
     PASSWORD_RESET = "password_reset"

@@ -163,3 +163,13 @@ def retract(session: Session, *, actor: Actor, draft_id: int, reason: str) -> Dr
         },
     )
     return draft
+
+
+def retraction_reasons(session: Session, draft_ids: list[int]) -> dict[int, str]:
+    """Each retracted draft's most recent reason for retraction (撤稿理由)."""
+    rows = session.exec(
+        select(Publication.draft_id, Publication.retract_reason)
+        .where(col(Publication.draft_id).in_(draft_ids), col(Publication.retract_reason).is_not(None))
+        .order_by(col(Publication.id))
+    ).all()
+    return {draft_id: reason for draft_id, reason in rows if reason is not None}

@@ -7,6 +7,7 @@ their sign-offs stay valid. Tokens are random, shown once, and stored as SHA-256
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import secrets
 from collections.abc import Iterable
@@ -21,7 +22,7 @@ from review.actors import Actor
 from review.content import check_one_line
 from review.enums import EventKind, Role
 from review.errors import Conflict, Forbidden, Invalid, NotFound
-from review.models import ApiToken, User, UserQualification, UserRole, WebSession
+from review.models import ApiToken, Event, User, UserQualification, UserRole, WebSession
 from review.passwords import check_strength, hash_password, verify_password
 from review.trail import append_event
 
@@ -143,6 +144,43 @@ def deactivate_user(session: Session, *, username: str, actor: Actor | None) -> 
     revoke_sessions(session, user.id)
     append_event(session, kind=EventKind.USER_DEACTIVATED, actor=actor, at=at, payload={"username": username})
     return user
+
+
+def reactivate_user(session: Session, *, username: str, actor: Actor | None) -> User:
+    """Let a deactivated user log in and sign again (back from leave); recorded like the deactivation."""
+    require_admin(session, actor)
+    user = _locked_user(session, username)
+    if user.active:
+        raise Conflict(f"user {username!r} is active", code="already_active")
+    user.active = True
+    user.deactivated_at = None
+    session.add(user)
+    append_event(session, kind=EventKind.USER_REACTIVATED, actor=actor, at=clock.now(), payload={"username": username})
+    return user
+
+
+ACCOUNT_EVENTS = (
+    EventKind.USER_CREATED,
+    EventKind.USER_DEACTIVATED,
+    EventKind.USER_REACTIVATED,
+    EventKind.USER_ROLES_CHANGED,
+    EventKind.USER_QUALIFICATIONS_CHANGED,
+    EventKind.PASSWORD_RESET,
+    EventKind.TOKEN_CREATED,
+    EventKind.TOKEN_REVOKED,
+)
+
+
+def account_history(session: Session, actor: Actor | None, username: str) -> list[Event]:
+    """Every recorded change to one account, oldest first: what the administrators' page shows."""
+    require_admin(session, actor)
+    get_user(session, username)
+    events = session.exec(
+        select(Event)
+        .where(col(Event.draft_id).is_(None), col(Event.kind).in_([kind.value for kind in ACCOUNT_EVENTS]))
+        .order_by(col(Event.seq))
+    )
+    return [event for event in events if json.loads(event.payload).get("username") == username]
 
 
 def require_admin(session: Session, actor: Actor | None) -> None:
@@ -375,7 +413,8 @@ def set_qualifications(session: Session, *, username: str, qualifications: Itera
 
 
 def reset_password(session: Session, *, username: str, password: str, actor: Actor | None) -> User:
-    """Set a new password and end the user's browser sessions; recorded, the password never is."""
+    """Set a new password and end the user's browser sessions and API tokens (a reset usually means
+    the old password may be known to someone else); recorded, the password never is."""
     require_admin(session, actor)
     check_strength(password, username=username)
     user = _locked_user(session, username)
@@ -383,5 +422,10 @@ def reset_password(session: Session, *, username: str, password: str, actor: Act
     user.password_hash = hash_password(password)
     session.add(user)
     revoke_sessions(session, user.id)
+    session.exec(
+        update(ApiToken)
+        .where(col(ApiToken.user_id) == user.id, col(ApiToken.revoked_at).is_(None))
+        .values(revoked_at=clock.now())
+    )
     append_event(session, kind=EventKind.PASSWORD_RESET, actor=actor, at=clock.now(), payload={"username": username})
     return user

@@ -67,6 +67,7 @@ class PublicationView(BaseModel):
     revision: int
     content_hash: str
     published_by: str
+    published_by_name: str
     published_at: datetime
     retracted_at: datetime | None = None
     retract_reason: str | None = None
@@ -85,6 +86,7 @@ class DraftView(BaseModel):
     revision: int
     content_hash: str
     workflow: str
+    workflow_labels: Labels
     workflow_key: str
     workflow_version: int
     cycle: int
@@ -113,6 +115,7 @@ class DraftSummary(BaseModel):
     state: str
     revision: int
     author: str
+    author_name: str
     updated_at: datetime
 
 
@@ -191,7 +194,7 @@ def draft_view(session: Session, actor: Actor, draft_id: int) -> DraftView:
     assert author is not None
     assert draft.id is not None
     publishers = {
-        u.id: u.username
+        u.id: (u.username, u.full_name)
         for u in session.exec(
             select(User)
             .join(Publication, col(Publication.published_by) == col(User.id))
@@ -204,7 +207,8 @@ def draft_view(session: Session, actor: Actor, draft_id: int) -> DraftView:
             channel=p.channel,
             revision=p.revision,
             content_hash=p.content_hash,
-            published_by=publishers[p.published_by],
+            published_by=publishers[p.published_by][0],
+            published_by_name=publishers[p.published_by][1],
             published_at=p.published_at,
             retracted_at=p.retracted_at,
             retract_reason=p.retract_reason,
@@ -226,6 +230,7 @@ def draft_view(session: Session, actor: Actor, draft_id: int) -> DraftView:
         revision=draft.revision,
         content_hash=draft.content_hash,
         workflow=wf.name,
+        workflow_labels=Labels(zh=wf.spec.label.zh, en=wf.spec.label.en),
         workflow_key=wf.key,
         workflow_version=wf.version,
         cycle=draft.cycle,
@@ -273,7 +278,7 @@ def list_drafts(
     offset: int = 0,
 ) -> tuple[int, list[DraftSummary]]:
     """Drafts the actor may read, newest change first, with the total count."""
-    statement = select(Draft, User.username).join(User, col(User.id) == col(Draft.author_id))
+    statement = select(Draft, User.username, User.full_name).join(User, col(User.id) == col(Draft.author_id))
     if mine or not (actor.roles - {Role.AUTHOR}):
         statement = statement.where(col(Draft.author_id) == actor.id)
     if state is not None:
@@ -290,7 +295,8 @@ def list_drafts(
             state=d.state,
             revision=d.revision,
             author=username,
+            author_name=full_name,
             updated_at=d.updated_at,
         )
-        for d, username in rows
+        for d, username, full_name in rows
     ]

@@ -13,8 +13,9 @@ from starlette.background import BackgroundTask
 from review.audit import ExportFormat
 from review.config import Settings
 from review.db import Database
-from review.errors import Invalid
+from review.errors import Invalid, NotFound
 from review.exports import Exported, write_export
+from review.models import Draft
 
 MEDIA = {
     ExportFormat.JSONL: "application/x-ndjson; charset=utf-8",
@@ -43,6 +44,10 @@ def signed_export(
 ) -> tuple[Exported, BackgroundTask]:
     """The export and its `.sig`, in a folder of their own; the task removes the folder."""
     check_range(since, until)
+    if draft_id is not None:
+        with database.read() as session:
+            if session.get(Draft, draft_id) is None:
+                raise NotFound(f"draft {draft_id} does not exist", code="draft_not_found")
     folder = Path(tempfile.mkdtemp(prefix="sanshen-export-"))
     try:
         filename = f"sanshen-trail{f'-draft-{draft_id}' if draft_id else ''}.{fmt.value}"

@@ -24,7 +24,7 @@ class BodySizeLimit:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(send)
+            await self._refuse(scope, send)
             return
         chunks: list[bytes] = []
         size = 0
@@ -35,7 +35,7 @@ class BodySizeLimit:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await self._refuse(send)
+                await self._refuse(scope, send)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -52,18 +52,34 @@ class BodySizeLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send) -> None:
-        detail = f"the request body is larger than the limit of {self.max_bytes} bytes"
-        payload = json.dumps({"detail": detail, "code": "body_too_large"}).encode()
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        """JSON for the API; for a page, a short page in both languages (no language is known yet)."""
+        if str(scope.get("path", "")).startswith("/api/"):
+            detail = f"the request body is larger than the limit of {self.max_bytes} bytes"
+            payload, media = json.dumps({"detail": detail, "code": "body_too_large"}).encode(), b"application/json"
+        else:
+            payload, media = _page(self.max_bytes), b"text/html; charset=utf-8"
         await send(
             {
                 "type": "http.response.start",
                 "status": 413,
                 "headers": [
-                    (b"content-type", b"application/json"),
+                    (b"content-type", media),
                     (b"content-length", str(len(payload)).encode()),
                     (b"connection", b"close"),
                 ],
             }
         )
         await send({"type": "http.response.body", "body": payload})
+
+
+def _page(limit: int) -> bytes:
+    megabytes = f"{limit / 1024 / 1024:.0f}"
+    return (
+        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>413</title>'
+        '<link rel="stylesheet" href="/static/app.css"></head><body><main>'
+        f"<h1>提交的内容过大</h1><p>一次提交不能超过 {megabytes} MB。请缩短正文后返回重试。</p>"
+        f'<h1 lang="en">The form is too large</h1><p lang="en">A form may send at most {megabytes} MB. '
+        "Shorten the text, go back and try again.</p>"
+        "</main></body></html>"
+    ).encode()

@@ -11,7 +11,7 @@ from review import clock
 from review.cli.base import App, cli
 from review.enums import Role
 from review.models import User, UserQualification, UserRole
-from review.users import add_user, create_token, deactivate_user, list_tokens, revoke_token
+from review.users import add_user, create_token, deactivate_user, list_tokens, reactivate_user, revoke_token
 
 
 @cli.group()
@@ -75,6 +75,16 @@ def user_deactivate(app: App, username: str) -> None:
     with app.database().write() as session:
         deactivate_user(session, username=username, actor=None)
     click.echo(f"user {username} deactivated")
+
+
+@user.command("reactivate")
+@click.argument("username")
+@click.pass_obj
+def user_reactivate(app: App, username: str) -> None:
+    """Let a deactivated user log in and sign again (back from leave), with the roles they held."""
+    with app.database().write() as session:
+        reactivate_user(session, username=username, actor=None)
+    click.echo(f"user {username} reactivated")
 
 
 @user.command("list")

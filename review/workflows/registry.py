@@ -156,3 +156,14 @@ def compiled(session: Session, version_id: int) -> CompiledWorkflow:
     )
     _compiled[cache_key] = machine
     return machine
+
+
+def all_compiled(session: Session) -> list[CompiledWorkflow]:
+    """Every registered version, compiled (cached), oldest first."""
+    ids = session.exec(select(WorkflowVersion.id).order_by(col(WorkflowVersion.id))).all()
+    return [compiled(session, version_id) for version_id in ids if version_id is not None]
+
+
+def workflow_qualifications(session: Session) -> list[str]:
+    """The qualifications any registered workflow's steps ask for: what is worth giving a user."""
+    return sorted({step.qualification for wf in all_compiled(session) for step in wf.spec.steps if step.qualification})

@@ -160,6 +160,11 @@ CASES: dict[str, tuple[Callable[[World], None], type[SanshenError], str]] = {
         "invalid_checklist",
     ),
     "bad check key": (lambda w: decide_on(w, checklist={"Language!": True}), Invalid, "invalid_checklist"),
+    "a check the workflow does not know": (
+        lambda w: decide_on(w, checklist={"language": True, "factual": True, "bogus": True}),
+        Invalid,
+        "invalid_checklist",
+    ),
     "check key with a trailing newline": (
         lambda w: decide_on(w, checklist={"language": True, "factual": True, "political\n": True}),
         Invalid,

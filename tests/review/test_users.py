@@ -10,7 +10,7 @@ from sqlmodel import col, select
 
 from review import clock
 from review.db import Database
-from review.errors import Conflict, Invalid, NotFound
+from review.errors import Conflict, Forbidden, Invalid, NotFound
 from review.models import ApiToken, Event, User, WebSession
 from review.sessions import close_session, find_session, open_session
 from review.users import (
@@ -157,3 +157,32 @@ def test_a_browser_session_ends_at_log_out_expiry_reset_and_deactivation(
     with db.write() as session:
         deactivate_user(session, username="alice", actor=None)
     assert not is_open(deactivated)
+
+
+def test_a_password_reset_also_revokes_the_users_api_tokens(db: Database) -> None:
+    make_user(db, "alice", "author")
+    with db.write() as session:
+        token = create_token(session, username="alice", actor=None)
+        reset_password(session, username="alice", password="a-new-passphrase-2026", actor=None)
+    with db.read() as session:
+        assert authenticate_token(session, token) is None
+
+
+def test_only_an_administrator_manages_users_and_none_can_lock_themselves_out(db: Database) -> None:
+    make_user(db, "alice", "author")
+    boss = make_user(db, "boss", "admin")
+    author = make_user(db, "bob", "author")
+    for attempt in (
+        lambda s: set_roles(s, username="alice", roles=["admin"], actor=author),
+        lambda s: reset_password(s, username="alice", password="a-new-passphrase-2026", actor=author),
+        lambda s: deactivate_user(s, username="alice", actor=author),
+    ):
+        with pytest.raises(Forbidden, match="administrator"), db.write() as session:
+            attempt(session)
+    for attempt in (
+        lambda s: set_roles(s, username="boss", roles=["author"], actor=boss),
+        lambda s: deactivate_user(s, username="boss", actor=boss),
+    ):
+        with pytest.raises(Conflict) as refused, db.write() as session:
+            attempt(session)
+        assert refused.value.code == "self_lockout"

@@ -11,6 +11,7 @@ from babel.messages.pofile import read_po
 
 from review.config import PROJECT_DIR
 from web import i18n
+from web.messages import HEADLINES
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 
@@ -82,3 +83,21 @@ def test_the_catalogue_compiles_and_translates() -> None:
     assert english.tz.key == "Europe/Berlin"
     assert i18n.zone("Not/AZone", "Asia/Shanghai").key == "Asia/Shanghai"
     assert Path(i18n.CATALOGUE).is_file()
+
+
+NOT_ON_PAGES = {
+    # tokens, workflow files, set-up and command-line matters: the pages never meet these
+    "already_revoked", "ambiguous_workflow", "bad_public_key", "invalid_expiry", "no_token", "not_initialised",
+    "schema_outdated", "token_not_found", "unknown_workflow", "workflow_dup", "workflow_folder_empty",
+    "workflow_folder_missing", "workflow_invalid", "workflow_unreadable", "workflow_version_not_found",
+}  # fmt: skip
+
+
+def test_every_refusal_a_page_can_meet_has_a_headline_in_both_languages() -> None:
+    raised = set()
+    for path in (PROJECT_DIR / "review").rglob("*.py"):
+        raised |= set(re.findall(r'code="([a-z_]+)"', path.read_text(encoding="utf-8")))
+    raised |= {"comment_required_too_long", "reason_required_too_long", "already_published", "already_retracted"}
+    assert not sorted(raised - NOT_ON_PAGES - set(HEADLINES)), "give each a headline in web/messages.py"
+    translated = catalogue()
+    assert all(translated.get(message) for message in HEADLINES.values())

@@ -198,13 +198,21 @@ def test_a_decision_on_a_stale_revision_is_refused_on_the_page(
     assert stale.status_code == 409
     shown = text_of(stale)
     assert "打开本页后文本已有改动" in shown
-    assert "revision 1 is stale" in shown
+    assert "revision 1 is stale" not in shown  # the engine's English detail is for English pages
     assert "校对完毕。" in shown  # the opinion typed is kept
     assert 'name="revision" value="2"' in stale.text  # the form now signs the new text
     assert get_draft(db, draft_id).state == "proof1"
-    again = pat.post(f"/drafts/{draft_id}/edit", {"title": "t", "body": "b", "revision": 1})
-    assert again.status_code == 409  # an edit from the old text is refused too
-    assert "revision 1 is stale" in text_of(again)
+    again = pat.client.post(
+        f"/drafts/{draft_id}/edit?lang=en",
+        data={"title": "t", "body": "typed from the old text", "revision": 1, "csrf_token": pat.csrf},
+    )
+    assert again.status_code == 409  # an edit from the old text is refused too, and shows the new text
+    shown = text_of(again)
+    assert "revision 1 is stale" in shown
+    assert "The text as it is now (revision 2)" in shown
+    assert "请于本月底前完成自查自纠。" in shown
+    assert "typed from the old text" in shown
+    assert 'name="revision" value="2"' in again.text
     assert get_draft(db, draft_id).revision == 2
 
 
@@ -467,9 +475,21 @@ def test_auditor_downloads_a_signed_bundle_and_a_sheet(
     assert bundle.headers["content-type"] == "application/zip"
     names = zipfile.ZipFile(io.BytesIO(bundle.content)).namelist()
     assert names == [f"sanshen-trail-draft-{draft_id}.jsonl", f"sanshen-trail-draft-{draft_id}.jsonl.sig"]
-    bad = aud.get("/audit/export?format=jsonl&draft=abc")
-    assert bad.status_code == 422
-    assert "not a draft number" in text_of(bad)
+    sheet = zipfile.ZipFile(io.BytesIO(aud.get(f"/audit/export?format=pdf&draft={draft_id}").content))
+    assert sheet.namelist() == [f"sanshen-trail-draft-{draft_id}.pdf", f"sanshen-trail-draft-{draft_id}.pdf.sig"]
+    viewed = aud.get(f"/audit/export?format=pdf&draft={draft_id}&view=true")
+    assert viewed.headers["content-type"] == "application/pdf"
+    assert viewed.headers["content-disposition"].startswith("inline")
+    assert viewed.headers["cache-control"] == "no-store"
+    for query, status, says in (
+        ("format=jsonl&draft=abc", 422, "请填写稿件编号"),
+        ("format=xml", 422, "请从所列格式中选择"),
+        ("format=jsonl&since=2026-01-01T00:00:00%2B08:00", 422, "请按 2026-11-01 的格式填写日期"),
+        ("format=jsonl&since=2026-02-01&until=2026-01-01", 422, "起始日期须早于截止日期"),
+        ("format=jsonl&draft=999999", 404, "没有这篇稿件"),
+    ):
+        bad = aud.get(f"/audit/export?{query}")
+        assert (bad.status_code, says in text_of(bad)) == (status, True), query
 
 
 def test_the_vendored_htmx_is_the_pinned_release_and_every_static_file_is_served(client: TestClient) -> None:
@@ -534,3 +554,119 @@ def test_hostile_page_input_is_refused_with_a_page_never_a_server_error(
         assert answer.status_code < 500, (answer.request.url, answer.status_code, answer.text[-300:])
         assert "<script>" not in answer.text
     assert snapshot(db) == before
+
+
+def test_the_next_signer_sees_a_proofreaders_correction_as_a_diff(
+    db: Database, room: Newsroom, browser: Callable[[str], Browser]
+) -> None:
+    draft_id = submitted_draft(db, room)
+    approve_through(db, room, draft_id, until="proof2")
+    peng = browser("peng")
+    body = "各单位：\n请于本月底前完成自查自纠。"
+    peng.post(f"/drafts/{draft_id}/edit", {"title": "关于开展安全生产检查的通知", "body": body, "revision": 1})
+    assert peng.post(f"/drafts/{draft_id}/decision", decide_form("proof2", 2)).status_code == 303
+    page = browser("ren").get(f"/drafts/{draft_id}")
+    assert 'id="diff"' in page.text
+    assert "<ins>自纠</ins>" in page.text
+    assert "第 1 版由 rui 全名 在初审环节签署" in text_of(page)
+
+
+def test_the_language_switch_stays_on_this_site_and_keeps_the_page(client: TestClient, room: Newsroom) -> None:
+    visitor = TestClient(client.app)
+    login = visitor.get("/login?next=%2Fqueue")
+    assert 'class="lang" href="?next=%2Fqueue&amp;lang=en"' in login.text
+    lost = visitor.get("//evil.example/x")
+    assert lost.status_code == 404
+    assert 'class="lang" href="?lang=en"' in lost.text
+
+
+def test_checks_count_only_when_ticked_and_only_known_checks_are_recorded(
+    db: Database, room: Newsroom, browser: Callable[[str], Browser]
+) -> None:
+    draft_id = submitted_draft(db, room)
+    act(db, room.proof1, draft_id)
+    rui = browser("rui")
+    off = decide_form("review1", 1) | {"check_factual": "off"}
+    assert rui.post(f"/drafts/{draft_id}/decision", off).status_code == 422
+    bogus = decide_form("review1", 1) | {"check_bogus": "on"}
+    refused = rui.post(f"/drafts/{draft_id}/decision", bogus)
+    assert refused.status_code == 422
+    assert "只能勾选本流程规定的核查项" in text_of(refused)
+    assert "bogus" not in text_of(refused)  # no English detail on a Chinese page
+    english = rui.client.post(
+        f"/drafts/{draft_id}/decision?lang=en", data={**bogus, "csrf_token": rui.csrf}, follow_redirects=False
+    )
+    assert "bogus is not a check this workflow knows" in text_of(english)
+    assert get_draft(db, draft_id).state == "review1"
+
+
+def test_a_form_without_a_decision_or_a_channel_is_refused_with_its_reason(
+    db: Database, room: Newsroom, browser: Callable[[str], Browser]
+) -> None:
+    draft_id = submitted_draft(db, room)
+    pat = browser("pat")
+    page = pat.get(f"/drafts/{draft_id}")
+    assert not re.search(r'name="decision" value="\w+" (required )?checked', page.text)  # nothing chosen for you
+    undecided = pat.post(f"/drafts/{draft_id}/decision", decide_form("proof1", 1) | {"decision": ""})
+    assert (undecided.status_code, "请选择决定" in text_of(undecided)) == (422, True)
+    nowhere = browser("alice").post("/drafts/new", {"title": "t", "body": "b", "channel": ""})
+    assert (nowhere.status_code, "请从所列渠道中选择" in text_of(nowhere)) == (422, True)
+
+
+def test_an_oversized_form_gets_a_page_not_json(client: TestClient, browser: Callable[[str], Browser]) -> None:
+    alice = browser("alice")
+    huge = alice.post("/drafts/new", {"title": "t", "body": "字" * 200_000, "channel": "website"})
+    assert huge.status_code == 413
+    assert huge.headers["content-type"].startswith("text/html")
+    assert "提交的内容过大" in huge.text
+
+
+def test_log_out_without_a_session_and_two_log_in_tabs_both_work(client: TestClient, room: Newsroom) -> None:
+    stale = TestClient(client.app, cookies={SESSION_COOKIE: "expired-or-unknown"})
+    answer = stale.post("/logout", follow_redirects=False)
+    assert (answer.status_code, answer.headers["location"]) == (303, "/login")
+    visitor = Browser(client)
+    first = Browser.token_of(visitor.get("/login").text)
+    second = Browser.token_of(visitor.get("/login").text)
+    assert first == second
+    signed = visitor.client.post(
+        "/login",
+        data={"username": "alice", "password": PASSWORD, "csrf_token": first, "next": "/logout"},
+        follow_redirects=False,
+    )
+    assert signed.headers["location"] == "/"  # never sent on to /logout
+    page = visitor.get("/")
+    assert page.headers["cache-control"] == "no-store"
+
+
+def test_an_administrator_reactivates_an_account_and_reads_its_history(
+    db: Database, room: Newsroom, browser: Callable[[str], Browser]
+) -> None:
+    boss = browser("boss")
+    boss.post("/admin/users/pat/roles", {"roles": ["proofreader", "reviewer1"]})
+    boss.post("/admin/users/pat/deactivate")
+    again = boss.post("/admin/users/pat/reactivate")
+    assert again.headers["location"] == "/admin/users/pat?done=reactivated"
+    Browser(boss.client).log_in("pat")
+    history = text_of(boss.get("/admin/users/pat"))
+    for entry in ("创建账号", "角色变更", "校对、初审", "已停用", "重新启用"):
+        assert entry in history, entry
+    twice = boss.post("/admin/users/pat/reactivate")
+    assert twice.status_code == 409
+
+
+def test_an_auditor_takes_a_checkpoint_and_downloads_it(
+    db: Database, room: Newsroom, browser: Callable[[str], Browser]
+) -> None:
+    published_draft(db, room)
+    aud = browser("aud")
+    assert "没有检查点时" in text_of(aud.get("/audit/verify"))
+    assert aud.post("/audit/checkpoint").headers["location"] == "/audit?done=checkpoint"
+    page = aud.get("/audit")
+    link = re.search(r'href="(/audit/checkpoints/checkpoint-[^"]+)"', page.text)
+    assert link
+    saved = aud.get(link.group(1))
+    assert saved.json()["checkpoint"]["format"] == "sanshen-checkpoint/1"
+    assert "1 个检查点" in text_of(aud.get("/audit/verify"))
+    assert aud.get("/audit/checkpoints/..%2Fsigning-key.pem").status_code == 404
+    assert browser("alice").post("/audit/checkpoint").status_code == 403

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
@@ -11,21 +12,23 @@ from starlette.datastructures import FormData
 from review.enums import Role
 from review.errors import Invalid, SanshenError
 from review.users import (
+    account_history,
     add_user,
     deactivate_user,
     get_user,
     list_users,
     load_actor,
-    require_admin,
+    reactivate_user,
     reset_password,
     set_qualifications,
     set_roles,
 )
+from review.workflows.registry import workflow_qualifications
 from web.pages.base import Page, Posted, Visit, redirect, refused, render
 
 router = APIRouter(prefix="/admin")
 Username = Annotated[str, Path(max_length=64)]
-NOTICES = {"added", "roles", "qualifications", "password", "deactivated"}
+NOTICES = {"added", "roles", "qualifications", "password", "deactivated", "reactivated"}
 
 
 def _qualifications(text: str) -> list[str]:
@@ -35,7 +38,8 @@ def _qualifications(text: str) -> list[str]:
 def _users_page(current: Visit, form: dict[str, Any], error: SanshenError | None = None) -> HTMLResponse:
     with current.database.read() as session:
         users = list_users(session, current.user)
-    context = {"users": users, "roles": list(Role), "form": form}
+        known = workflow_qualifications(session)
+    context = {"users": users, "roles": list(Role), "form": form, "known_qualifications": known}
     if error is not None:
         return refused(current, "admin/users.html", context, error)
     notice = current.request.query_params.get("done")
@@ -44,10 +48,12 @@ def _users_page(current: Visit, form: dict[str, Any], error: SanshenError | None
 
 def _user_page(current: Visit, username: str, error: SanshenError | None = None) -> HTMLResponse:
     with current.database.read() as session:
-        require_admin(session, current.user)
+        history = account_history(session, current.user, username)
         user = get_user(session, username)
         held = load_actor(session, user)
-    context = {"person": user, "held": held, "roles": list(Role)}
+        known = workflow_qualifications(session)
+    records = [(event, json.loads(event.payload)) for event in history]
+    context = {"person": user, "held": held, "roles": list(Role), "history": records, "known_qualifications": known}
     if error is not None:
         return refused(current, "admin/user.html", context, error, page_url=f"/admin/users/{username}")
     notice = current.request.query_params.get("done")
@@ -129,6 +135,16 @@ async def password(username: Username, request: Request, current: Posted) -> Res
     except SanshenError as error:
         return _user_page(current, username, error)
     return redirect(f"/admin/users/{username}?done=password")
+
+
+@router.post("/users/{username}/reactivate", response_class=HTMLResponse)
+def reactivate(username: Username, current: Posted) -> Response:
+    try:
+        with current.database.write() as session:
+            reactivate_user(session, username=username, actor=current.user)
+    except SanshenError as error:
+        return _user_page(current, username, error)
+    return redirect(f"/admin/users/{username}?done=reactivated")
 
 
 @router.post("/users/{username}/deactivate", response_class=HTMLResponse)

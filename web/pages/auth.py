@@ -14,11 +14,11 @@ from web.pages.base import (
     CSRF_FIELD,
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
-    Posted,
     Visit,
     Visitor,
+    check_csrf,
     form_of,
-    new_login_csrf,
+    login_csrf,
     redirect,
     render,
     safe_next,
@@ -31,7 +31,7 @@ SESSION_HOURS = 12
 def _login_page(
     current: Visit, next_url: str, *, username: str = "", status: int = 200, failure: SanshenError | None = None
 ) -> HTMLResponse:
-    token = new_login_csrf()
+    token = login_csrf(current.request)
     response = render(
         current,
         "login.html",
@@ -87,10 +87,13 @@ async def submit_login(request: Request, current: Visitor) -> Response:
 
 
 @router.post("/logout")
-def log_out(current: Posted) -> Response:
-    assert current.session_token is not None
-    with current.database.write() as session:
-        close_session(session, current.session_token)
+async def log_out(request: Request, current: Visitor) -> Response:
+    """End the session. Without one (it expired, or another tab logged out) there is nothing to end."""
+    if current.actor is not None:
+        await check_csrf(request, current)
+        assert current.session_token is not None
+        with current.database.write() as session:
+            close_session(session, current.session_token)
     response = redirect("/login")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -9,27 +9,26 @@ the handler runs; the log-in form, which has no session yet, uses a double-submi
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlmodel import select
 
 from review.actors import Actor
 from review.config import Settings
 from review.db import Database
 from review.enums import CHECK_LABELS, ROLE_LABELS, Role
 from review.errors import Conflict, Forbidden, Invalid, NotFound, SanshenError
-from review.models import WorkflowVersion
 from review.sessions import find_session
 from review.trail import iso_utc
-from review.workflows.registry import compiled
+from review.workflows.registry import all_compiled
 from web import i18n
 from web.api.deps import get_database, get_settings
 from web.messages import refusal_message
@@ -38,6 +37,7 @@ SESSION_COOKIE = "sanshen_session"
 LOGIN_CSRF_COOKIE = "sanshen_login_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
+LOGIN_TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")
 STATUS: dict[type[SanshenError], int] = {NotFound: 404, Forbidden: 403, Conflict: 409, Invalid: 422}
 ROLE_VALUES = frozenset(role.value for role in Role)
 TEMPLATES = Jinja2Templates(
@@ -117,11 +117,16 @@ async def form_of(request: Request) -> dict[str, str]:
     return {key: value for key, value in form.multi_items() if isinstance(value, str)}
 
 
-async def posted(request: Request, current: Annotated[Visit, Depends(signed_in)]) -> Visit:
-    """A signed-in form post carrying this session's CSRF token (form field, or header for htmx)."""
+async def check_csrf(request: Request, current: Visit) -> None:
+    """Refuse unless the post carries this session's CSRF token (form field, or header for htmx)."""
     given = (await form_of(request)).get(CSRF_FIELD) or request.headers.get(CSRF_HEADER, "")
     if not current.csrf or not hmac.compare_digest(given.encode(), current.csrf.encode()):
         raise CsrfRefused
+
+
+async def posted(request: Request, current: Annotated[Visit, Depends(signed_in)]) -> Visit:
+    """A signed-in form post carrying this session's CSRF token."""
+    await check_csrf(request, current)
     return current
 
 
@@ -130,8 +135,11 @@ Posted = Annotated[Visit, Depends(posted)]
 Visitor = Annotated[Visit, Depends(visit)]
 
 
-def new_login_csrf() -> str:
-    return secrets.token_urlsafe(24)
+def login_csrf(request: Request) -> str:
+    """The log-in form's double-submit token: the one this browser already holds, so that two tabs
+    showing the log-in form both work, or a new one."""
+    held = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    return held if LOGIN_TOKEN.fullmatch(held) else secrets.token_urlsafe(24)
 
 
 def safe_next(target: str | None) -> str:
@@ -141,7 +149,7 @@ def safe_next(target: str | None) -> str:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/"
-    return target
+    return "/" if parts.path == "/logout" else target
 
 
 def login_redirect(request: Request) -> Response:
@@ -159,21 +167,36 @@ def redirect(url: str) -> RedirectResponse:
 
 def _labels(current: Visit) -> dict[str, Any]:
     pick = current.language.pick
+    separator = "、" if current.language.code == "zh-CN" else ", "
+
+    def attested(checklist: dict[str, bool]) -> str:
+        """The checks ticked in a sign-off, named, in the order of 六关."""
+        keys = [k for k in CHECK_LABELS if checklist.get(k)] + sorted(
+            k for k, v in checklist.items() if v and k not in CHECK_LABELS
+        )
+        return separator.join(pick(*CHECK_LABELS.get(k, (k, k))) for k in keys)
+
+    def role_label(role: str) -> str:
+        return pick(*ROLE_LABELS[Role(role)]) if role in ROLE_VALUES else role
+
     return {
-        "role_label": lambda role: pick(*ROLE_LABELS[Role(role)]) if role in ROLE_VALUES else role,
-        "check_label": lambda key: pick(*CHECK_LABELS.get(key, (key, key))),
+        "role_label": role_label,
+        "role_list": lambda roles: separator.join(role_label(r) for r in roles),
+        "attested": attested,
     }
+
+
+def _language_switch(request: Request, code: str) -> str:
+    """A relative link (`?…`) to this page in the other language, keeping its other parameters."""
+    other = "en" if code == "zh-CN" else "zh-CN"
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in ("lang", "done")]
+    return "?" + urlencode([*kept, ("lang", other)])
 
 
 def step_labels(database: Database) -> dict[str, tuple[str, str]]:
     """Every workflow step's (zh, en) label by id, to name a draft's state where a list shows it."""
-    labels: dict[str, tuple[str, str]] = {}
     with database.read() as session:
-        for version_id in session.exec(select(WorkflowVersion.id)):
-            assert version_id is not None
-            for step in compiled(session, version_id).spec.steps:
-                labels.setdefault(step.id, (step.label.zh, step.label.en))
-    return labels
+        return {step.id: (step.label.zh, step.label.en) for wf in all_compiled(session) for step in wf.spec.steps}
 
 
 def render(
@@ -199,6 +222,8 @@ def render(
             "step_labels": step_labels(current.database) if current.actor else {},
             "error": refusal_message(error) if error else None,
             "error_code": error.code if error else None,
+            "refusal_of": refusal_message,
+            "language_switch": _language_switch(request, current.language.code),
             **_labels(current),
             **(context or {}),
         }
@@ -206,6 +231,8 @@ def render(
     for name, value in current.cookies.items():
         response.set_cookie(name, value, max_age=365 * 24 * 3600, httponly=True, samesite="lax", path="/")
     response.headers["Vary"] = "HX-Request, Cookie, Accept-Language"
+    if current.actor is not None:
+        response.headers["Cache-Control"] = "no-store"
     response.headers["Content-Language"] = current.language.code
     return response
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
 from review.enums import DraftState, Role
-from review.publishing import require_publisher
+from review.publishing import require_publisher, retraction_reasons
 from review.queue import queue_for
 from review.views import list_drafts
 from web.pages.base import Page, render, wants_fragment
@@ -47,6 +47,7 @@ def desk(current: Page) -> HTMLResponse:
         _, waiting = list_drafts(session, current.user, state=DraftState.APPROVED, limit=DESK_LIMIT)
         _, published = list_drafts(session, current.user, state=DraftState.PUBLISHED, limit=DESK_LIMIT)
         _, retracted = list_drafts(session, current.user, state=DraftState.RETRACTED, limit=DESK_LIMIT)
+        reasons = retraction_reasons(session, [item.id for item in retracted])
         options = channels(session)
     return render(
         current,
@@ -55,6 +56,7 @@ def desk(current: Page) -> HTMLResponse:
             "waiting": waiting,
             "published": published,
             "retracted": retracted,
+            "reasons": reasons,
             "channel_list": options,
             "channels": {c.key: c for c in options},
         },

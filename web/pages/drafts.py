@@ -147,7 +147,7 @@ def _edit_context(session: Session, actor: Actor, draft_id: int, form: dict[str,
     view = draft_view(session, actor, draft_id)
     can = abilities(session, actor, _draft_row(session, draft_id))
     values = {"title": view.title, "body": view.body, "tags": ", ".join(view.tags), "revision": str(view.revision)}
-    return {"draft": view, "can": can, "form": values | form}
+    return {"draft": view, "can": can, "form": values | form, "newer": False}
 
 
 @router.get("/drafts/{draft_id}/edit", response_class=HTMLResponse)
@@ -183,6 +183,10 @@ async def save(draft_id: DraftId, request: Request, current: Posted) -> Response
     except SanshenError as error:
         with current.database.read() as session:
             context = _edit_context(session, current.user, draft_id, form)
+        if error.code == "stale_revision":
+            # Show the text saved meanwhile beside what was typed; saving again now replaces it knowingly.
+            context["newer"] = True
+            context["form"]["revision"] = str(context["draft"].revision)
         return refused(current, "drafts/edit.html", context, error)
     return redirect(f"/drafts/{draft_id}?done={'saved' if changed else 'unchanged'}")
 
@@ -200,7 +204,10 @@ def submit(draft_id: DraftId, current: Posted) -> Response:
 @router.post("/drafts/{draft_id}/decision", response_class=HTMLResponse)
 async def decision(draft_id: DraftId, request: Request, current: Posted) -> Response:
     form = await form_of(request)
-    checklist = {key.removeprefix("check_"): True for key in form if key.startswith("check_")}
+    # A ticked box sends "on"; the engine refuses keys the workflow does not know.
+    checklist = {
+        key.removeprefix("check_"): True for key, value in form.items() if key.startswith("check_") and value == "on"
+    }
     try:
         revision = int(form.get("revision", ""))
     except ValueError:
@@ -259,5 +266,6 @@ def trail(draft_id: DraftId, current: Page) -> HTMLResponse:
 def action_page(draft_id: DraftId, action: str, current: Page) -> Response:
     """A form's address opened directly (a reload after a refusal, a bookmark): show the draft."""
     if action not in ACTIONS:
-        raise NotFound(f"there is no page {action!r} of a draft", code="not_found")
-    return redirect(f"/drafts/{draft_id}")
+        raise NotFound(f"there is no page {action[:40]!r} of a draft", code="not_found")
+    query = current.request.url.query
+    return redirect(f"/drafts/{draft_id}{'?' + query if query else ''}")

@@ -1,5 +1,6 @@
 // Progressive enhancements; every page works without this file.
 (function () {
+  document.documentElement.classList.add("js");
   // Tell the server the browser's time zone, so times are shown in it (pages fall back to the office's).
   var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   if (zone && document.cookie.indexOf("sanshen_tz=" + zone) === -1) {
