@@ -20,7 +20,7 @@ from sqlalchemy import Engine, event
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, create_engine, select
 
-from review.errors import NotFound
+from review.errors import Invalid, NotFound
 from review.models import Draft
 
 WRITE_OPTION = "sanshen_write"
@@ -28,8 +28,35 @@ MAX_ID = 2**31 - 1
 """Ids are 32-bit on PostgreSQL; a larger number names nothing (and must not reach the database)."""
 
 
+def _refuse_nul(_conn: Connection, _cursor: Any, _statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+    """No text with a NUL character reaches the database. PostgreSQL cannot store or even compare it
+    (it fails the statement); SQLite could, and must behave the same. Commands check their text
+    first; this keeps any lookup a check missed (a channel key, a username) from becoming a 500.
+
+    The parameters come in several shapes (a dict, a tuple, a list of either for executemany, a flat
+    list for a batched insert), so every level is walked."""
+    if _holds_nul(parameters):
+        raise Invalid("text may not contain the NUL character (U+0000)", code="invalid_text")
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(item) for item in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_holds_nul(item) for item in value)
+    return False
+
+
 def make_engine(url: str, *, busy_timeout_ms: int = 10_000) -> Engine:
     """The one engine factory: the app, the CLI, Alembic and the tests all build engines here."""
+    engine = _make_engine(url, busy_timeout_ms)
+    event.listen(engine, "before_cursor_execute", _refuse_nul)
+    return engine
+
+
+def _make_engine(url: str, busy_timeout_ms: int) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
 

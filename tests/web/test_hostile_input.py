@@ -37,6 +37,11 @@ def hostile_requests(draft_id: int) -> dict[str, dict[str, Any]]:
             "path": "/api/v1/drafts",
             "json": {"title": "标\u0000题", "body": "b", "channel": "website"},
         },
+        "NUL byte in the channel": {
+            "method": "POST",
+            "path": "/api/v1/drafts",
+            "json": {"title": "t", "body": "b", "channel": "\u0000"},
+        },
         "NUL byte in a username at log-in": {
             "method": "POST",
             "path": "/api/v1/auth/token",

@@ -534,6 +534,7 @@ def test_hostile_page_input_is_refused_with_a_page_never_a_server_error(
         boss.post("/admin/users", {"username": "\x00", "full_name": "\x00", "roles": ["nobody"], "password": ""}),
         alice.post("/drafts/new", {"title": "标\x00题", "body": "b", "channel": "website"}),
         alice.post("/drafts/new", {"title": "t", "body": "b", "channel": "\x00", "importance": "\x00"}),
+        alice.post("/drafts/new", {"title": "t", "body": "b", "channel": "\x00", "importance": "normal"}),
         alice.post(f"/drafts/{draft_id}/edit", {"title": "t", "body": "b" * 600_000, "revision": 1}),
         alice.get("/drafts/99999999999"),
         alice.get("/drafts/0"),

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from review.enums import Role
@@ -96,62 +98,57 @@ def person(username: Username, current: Page) -> HTMLResponse:
     return _user_page(current, username)
 
 
-@router.post("/users/{username}/roles", response_class=HTMLResponse)
-async def roles(username: Username, request: Request, current: Posted) -> Response:
-    form = await _form(request)
+def _change(current: Visit, username: str, notice: str, command: Callable[[Session], object]) -> Response:
+    """Run one change to an account in one transaction; on refusal show the user's page with the reason."""
     try:
         with current.database.write() as session:
-            set_roles(session, username=username, roles=[str(r) for r in form.getlist("roles")], actor=current.user)
+            command(session)
     except SanshenError as error:
         return _user_page(current, username, error)
-    return redirect(f"/admin/users/{username}?done=roles")
+    return redirect(f"/admin/users/{username}?done={notice}")
+
+
+@router.post("/users/{username}/roles", response_class=HTMLResponse)
+async def roles(username: Username, request: Request, current: Posted) -> Response:
+    chosen = [str(r) for r in (await _form(request)).getlist("roles")]
+    return _change(
+        current, username, "roles", lambda s: set_roles(s, username=username, roles=chosen, actor=current.user)
+    )
 
 
 @router.post("/users/{username}/qualifications", response_class=HTMLResponse)
 async def qualifications(username: Username, request: Request, current: Posted) -> Response:
-    form = await _form(request)
-    try:
-        with current.database.write() as session:
-            set_qualifications(
-                session,
-                username=username,
-                qualifications=_qualifications(str(form.get("qualifications", ""))),
-                actor=current.user,
-            )
-    except SanshenError as error:
-        return _user_page(current, username, error)
-    return redirect(f"/admin/users/{username}?done=qualifications")
+    given = _qualifications(str((await _form(request)).get("qualifications", "")))
+    return _change(
+        current,
+        username,
+        "qualifications",
+        lambda s: set_qualifications(s, username=username, qualifications=given, actor=current.user),
+    )
 
 
 @router.post("/users/{username}/password", response_class=HTMLResponse)
 async def password(username: Username, request: Request, current: Posted) -> Response:
     form = await _form(request)
     new, again = str(form.get("password", "")), str(form.get("password_again", ""))
-    try:
+
+    def reset(session: Session) -> object:
         if new != again:
             raise Invalid("the two passwords differ", code="passwords_differ")
-        with current.database.write() as session:
-            reset_password(session, username=username, password=new, actor=current.user)
-    except SanshenError as error:
-        return _user_page(current, username, error)
-    return redirect(f"/admin/users/{username}?done=password")
+        return reset_password(session, username=username, password=new, actor=current.user)
+
+    return _change(current, username, "password", reset)
 
 
 @router.post("/users/{username}/reactivate", response_class=HTMLResponse)
 def reactivate(username: Username, current: Posted) -> Response:
-    try:
-        with current.database.write() as session:
-            reactivate_user(session, username=username, actor=current.user)
-    except SanshenError as error:
-        return _user_page(current, username, error)
-    return redirect(f"/admin/users/{username}?done=reactivated")
+    return _change(
+        current, username, "reactivated", lambda s: reactivate_user(s, username=username, actor=current.user)
+    )
 
 
 @router.post("/users/{username}/deactivate", response_class=HTMLResponse)
 def deactivate(username: Username, current: Posted) -> Response:
-    try:
-        with current.database.write() as session:
-            deactivate_user(session, username=username, actor=current.user)
-    except SanshenError as error:
-        return _user_page(current, username, error)
-    return redirect(f"/admin/users/{username}?done=deactivated")
+    return _change(
+        current, username, "deactivated", lambda s: deactivate_user(s, username=username, actor=current.user)
+    )

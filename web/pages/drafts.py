@@ -7,6 +7,7 @@ the page the form was on, with the reason and a 4xx status; the form keeps what 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -191,66 +192,69 @@ async def save(draft_id: DraftId, request: Request, current: Posted) -> Response
     return redirect(f"/drafts/{draft_id}?done={'saved' if changed else 'unchanged'}")
 
 
-@router.post("/drafts/{draft_id}/submit", response_class=HTMLResponse)
-def submit(draft_id: DraftId, current: Posted) -> Response:
+def _act(
+    current: Visit, draft_id: int, notice: str, command: Callable[[Session], object], form: dict[str, str] | None = None
+) -> Response:
+    """Run one engine command in one transaction; on refusal show the draft with the reason and the form."""
     try:
         with current.database.write() as session:
-            submit_draft(session, actor=current.user, draft_id=draft_id)
+            command(session)
     except SanshenError as error:
-        return show_draft(current, draft_id, error=error)
-    return redirect(f"/drafts/{draft_id}?done=submitted")
+        return show_draft(current, draft_id, error=error, form=form)
+    return redirect(f"/drafts/{draft_id}?done={notice}")
+
+
+@router.post("/drafts/{draft_id}/submit", response_class=HTMLResponse)
+def submit(draft_id: DraftId, current: Posted) -> Response:
+    return _act(current, draft_id, "submitted", lambda s: submit_draft(s, actor=current.user, draft_id=draft_id))
 
 
 @router.post("/drafts/{draft_id}/decision", response_class=HTMLResponse)
 async def decision(draft_id: DraftId, request: Request, current: Posted) -> Response:
     form = await form_of(request)
     # A ticked box sends "on"; the engine refuses keys the workflow does not know.
-    checklist = {
-        key.removeprefix("check_"): True for key, value in form.items() if key.startswith("check_") and value == "on"
-    }
+    checklist = {k.removeprefix("check_"): True for k, v in form.items() if k.startswith("check_") and v == "on"}
     try:
         revision = int(form.get("revision", ""))
     except ValueError:
-        return show_draft(
-            current, draft_id, error=Invalid("the form lacks its revision", code="invalid_form"), form=form
+        problem = Invalid("the form lacks the revision it was made on; reload the page", code="invalid_form")
+        return show_draft(current, draft_id, error=problem, form=form)
+
+    def sign(session: Session) -> object:
+        return decide(
+            session,
+            actor=current.user,
+            draft_id=draft_id,
+            step=form.get("step", ""),
+            decision=form.get("decision", ""),
+            revision=revision,
+            comment=form.get("comment", ""),
+            checklist=checklist,
         )
-    try:
-        with current.database.write() as session:
-            decide(
-                session,
-                actor=current.user,
-                draft_id=draft_id,
-                step=form.get("step", ""),
-                decision=form.get("decision", ""),
-                revision=revision,
-                comment=form.get("comment", ""),
-                checklist=checklist,
-            )
-    except SanshenError as error:
-        return show_draft(current, draft_id, error=error, form=form)
-    return redirect(f"/drafts/{draft_id}?done=decided")
+
+    return _act(current, draft_id, "decided", sign, form)
 
 
 @router.post("/drafts/{draft_id}/publish", response_class=HTMLResponse)
 async def release(draft_id: DraftId, request: Request, current: Posted) -> Response:
     form = await form_of(request)
-    try:
-        with current.database.write() as session:
-            publish(session, actor=current.user, draft_id=draft_id, channel=form.get("channel") or None)
-    except SanshenError as error:
-        return show_draft(current, draft_id, error=error, form=form)
-    return redirect(f"/drafts/{draft_id}?done=published")
+    channel = form.get("channel") or None
+    return _act(
+        current,
+        draft_id,
+        "published",
+        lambda s: publish(s, actor=current.user, draft_id=draft_id, channel=channel),
+        form,
+    )
 
 
 @router.post("/drafts/{draft_id}/retract", response_class=HTMLResponse)
 async def withdraw(draft_id: DraftId, request: Request, current: Posted) -> Response:
     form = await form_of(request)
-    try:
-        with current.database.write() as session:
-            retract(session, actor=current.user, draft_id=draft_id, reason=form.get("reason", ""))
-    except SanshenError as error:
-        return show_draft(current, draft_id, error=error, form=form)
-    return redirect(f"/drafts/{draft_id}?done=retracted")
+    reason = form.get("reason", "")
+    return _act(
+        current, draft_id, "retracted", lambda s: retract(s, actor=current.user, draft_id=draft_id, reason=reason), form
+    )
 
 
 @router.get("/drafts/{draft_id}/trail", response_class=HTMLResponse)
