@@ -36,7 +36,9 @@ test: $(VENV)/.installed-test
 	$(BIN)/pytest
 
 bench: $(VENV)/.installed-test
+	$(BIN)/python -m bench.precheck
 	$(BIN)/python -m bench.audit
+
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

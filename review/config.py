@@ -18,6 +18,9 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./sanshen.db"
     home: Path = Path("./.sanshen")
     workflows: Path = PROJECT_DIR / "workflows"
+    rulesets: Path = PROJECT_DIR / "rulesets"
+    """The pre-check rulesets (YAML) every draft is checked against (docs/prechecks.md)."""
+
     password_profile: Literal["rfc9106_low_memory", "cheapest"] = "rfc9106_low_memory"
     """argon2 cost. `cheapest` exists only so that test suites do not spend 120 ms per hash."""
     busy_timeout_ms: int = 10_000

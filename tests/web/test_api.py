@@ -12,9 +12,11 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from fastapi.testclient import TestClient
+from sqlmodel import select
 
 from review.config import Settings
 from review.db import Database, lock_draft
+from review.models import Event
 from review.users import deactivate_user
 from tests.factories import PASSWORD, make_user
 from tests.web.conftest import Staff, bearer
@@ -396,3 +398,28 @@ def test_every_error_has_a_code_and_says_what_to_do(client: TestClient, staff: S
         409,
         {"detail": f"draft {published} is already published", "code": "already_published"},
     )
+
+
+def test_precheck_any_text_returns_findings_with_offsets_and_stores_nothing(
+    client: TestClient, staff: Staff, db: Database
+) -> None:
+    text = "各单位：机密★1年。联系 138****5678 或 13912345678，攻府。"
+    with db.read() as session:
+        before = len(session.exec(select(Event)).all())
+    answer = client.post("/api/v1/precheck", json={"text": text}, headers=staff["author"])
+    assert answer.status_code == 200, answer.text
+    result = answer.json()
+    assert result["blocking"] == 3
+    assert len(result["fingerprint"]) == 64
+    assert {r["ruleset"] for r in result["rulesets"]} == {"personal-data", "secrecy", "typos", "xinhua"}
+    assert [(f["rule"], text[f["start"] : f["end"]]) for f in result["findings"]] == [
+        ("secrecy.mark", "机密★"),
+        ("secrecy.period", "★1年"),
+        ("personal_data.mobile", "13912345678"),
+        ("typos.zhengfu", "攻府"),
+    ]
+    with db.read() as session:
+        assert len(session.exec(select(Event)).all()) == before
+    too_long = client.post("/api/v1/precheck", json={"text": "字" * 600_000}, headers=staff["author"])
+    assert too_long.status_code in (413, 422)
+    assert client.post("/api/v1/precheck", json={"text": text}).status_code == 401

@@ -119,3 +119,7 @@ class VerifyOut(BaseModel):
 class DraftList(BaseModel):
     total: int
     items: list[DraftSummary]
+
+
+class PrecheckIn(_Body):
+    text: str = Field(max_length=TITLE_MAX + 1 + BODY_MAX)
