@@ -23,6 +23,7 @@ from review.db import lock_draft
 from review.enums import CHECK_LABELS, Decision, EventKind, RunOutcome, StepStatus
 from review.errors import Conflict, Invalid
 from review.models import Signoff
+from review.prechecks.records import record_precheck, require_no_open_blocks, signoff_reference
 from review.rules import approvals_of, check_signer, find_unfillable, load_candidates, step_name
 from review.runs import require_run, run_corrections, run_signoffs, run_steps
 from review.trail import append_event, iso_utc
@@ -67,8 +68,9 @@ def clean_checklist(checklist: Mapping[str, Any] | None) -> dict[str, bool]:
 
 
 def signoff_record(signoff: Signoff) -> dict[str, Any]:
-    """A sign-off as the trail and exports show it: who, in what role, what it means, on which text."""
-    return {
+    """A sign-off as the trail and exports show it: who, in what role, what it means, on which text, and
+    the pre-check result its signer saw (sign-offs made before pre-checks existed have none)."""
+    record: dict[str, Any] = {
         "signoff_id": signoff.id,
         "run_id": signoff.run_id,
         "user_id": signoff.user_id,
@@ -87,6 +89,9 @@ def signoff_record(signoff: Signoff) -> dict[str, Any]:
         "content_hash": signoff.content_hash,
         "at": iso_utc(signoff.at),
     }
+    if signoff.precheck is not None:
+        record["precheck"] = signoff.precheck
+    return record
 
 
 def decide(
@@ -165,6 +170,10 @@ def decide(
                 rule=refusal.rule,
             )
 
+    if verdict is Decision.APPROVE and wf.spec.gated(step):
+        checked = require_no_open_blocks(session, draft, doing=f"approving {step_name(spec_step)}")
+    else:
+        checked = record_precheck(session, draft)
     slot = sum(1 for s in signoffs if s.step_id == step) + 1
     if slot > spec_step.quorum:
         raise Conflict(f"{step_name(spec_step)} already has its decision; reload the draft", code="concurrent_decision")
@@ -189,6 +198,7 @@ def decide(
         checklist=checks,
         revision=draft.revision,
         content_hash=draft.content_hash,
+        precheck=signoff_reference(session, draft, checked),
         at=at,
     )
     session.add(signoff)

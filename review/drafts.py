@@ -24,6 +24,7 @@ from review.db import lock_draft
 from review.enums import DraftState, EventKind, Importance, Role, RunOutcome, StepKind, StepStatus
 from review.errors import Conflict, Forbidden, Invalid
 from review.models import Channel, Draft, Revision, StepState, WorkflowRun
+from review.prechecks.records import record_precheck
 from review.rules import check_signer, find_unfillable, load_candidates, step_name
 from review.runs import current_run, run_corrections, run_signoffs, steps_ever_applied
 from review.trail import append_event
@@ -123,6 +124,7 @@ def create_draft(
             "content_hash": digest,
         },
     )
+    record_precheck(session, draft)
     return draft
 
 
@@ -242,6 +244,8 @@ def revise_draft(
             )
         )
         append_event(session, kind=EventKind.REVISED, actor=actor, at=at, draft_id=draft.id, payload=payload)
+        session.add(draft)
+        record_precheck(session, draft)
     session.add(draft)
     return draft
 

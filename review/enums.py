@@ -74,6 +74,7 @@ class EventKind(StrEnum):
     REJECTED = "rejected"
     PUBLISHED = "published"
     RETRACTED = "retracted"
+    PRECHECK_OVERRIDDEN = "precheck_overridden"
     USER_CREATED = "user_created"
     USER_DEACTIVATED = "user_deactivated"
     USER_REACTIVATED = "user_reactivated"

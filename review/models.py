@@ -272,6 +272,49 @@ class Signoff(SQLModel, table=True):
     checklist: dict[str, bool] = Field(default_factory=dict, sa_type=JSON)
     revision: int
     content_hash: str = Field(max_length=64)
+    precheck: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    """The pre-check result the signer saw: its id, ruleset fingerprint, counts and the overridden findings."""
+    at: datetime = _ts()
+
+
+class PrecheckResult(SQLModel, table=True):
+    """预检: the findings of the rules in force (named by their fingerprint) on one exact text of a draft.
+
+    Offsets count characters of `title + "\\n" + body`, the text the content hash is taken of.
+    """
+
+    __tablename__ = "precheck_results"
+    __table_args__ = (UniqueConstraint("draft_id", "content_hash", "fingerprint"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    draft_id: int = Field(foreign_key="drafts.id", index=True)
+    revision: int
+    content_hash: str = Field(max_length=64)
+    fingerprint: str = Field(max_length=64)
+    rulesets: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    findings: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    blocking: int
+    warnings: int
+    created_at: datetime = _ts()
+
+
+class PrecheckOverride(SQLModel, table=True):
+    """A reviewer at 复审 or above lets one blocking finding stand in one exact text, with a reason (R24)."""
+
+    __tablename__ = "precheck_overrides"
+    __table_args__ = (UniqueConstraint("draft_id", "content_hash", "finding_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    draft_id: int = Field(foreign_key="drafts.id", index=True)
+    revision: int
+    content_hash: str = Field(max_length=64)
+    finding_key: str = Field(max_length=100)
+    rule: str = Field(max_length=64)
+    user_id: int = Field(foreign_key="users.id")
+    username: str = Field(max_length=64)
+    full_name: str = Field(max_length=100)
+    role: str = Field(max_length=32)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
     at: datetime = _ts()
 
 

@@ -37,7 +37,7 @@ from review.content import content_hash
 from review.decisions import signoff_record
 from review.enums import EventKind
 from review.keys import public_key_raw
-from review.models import ChainHead, Event, Publication, Revision, Signoff, User
+from review.models import ChainHead, Event, PrecheckOverride, Publication, Revision, Signoff, User
 from review.trail import GENESIS_HASH, canonical_json, event_hash, event_record, head_signature_holds, iso_utc
 
 BATCH = 2000
@@ -49,6 +49,7 @@ NOTED_KINDS = DECISION_KINDS | {
     EventKind.REVISED.value,
     EventKind.PUBLISHED.value,
     EventKind.RETRACTED.value,
+    EventKind.PRECHECK_OVERRIDDEN.value,
 }
 UNREADABLE = (ValueError, TypeError, KeyError, AttributeError, RecursionError, UnicodeError)
 Progress = Callable[[int], None]
@@ -111,6 +112,7 @@ class _Expected:
     revisions: dict[tuple[int, int], tuple[int, bytes]] = field(default_factory=dict)
     publications: dict[int, tuple[int, tuple[Any, ...]]] = field(default_factory=dict)
     retractions: dict[int, tuple[int, tuple[Any, ...]]] = field(default_factory=dict)
+    overrides: dict[int, tuple[int, tuple[Any, ...]]] = field(default_factory=dict)
 
     def note(self, event: Any, at: str, payload: Any) -> str | None:
         """Remember what the event says of a row; say what is wrong if it lacks what its kind records."""
@@ -137,6 +139,22 @@ class _Expected:
             elif event.kind == EventKind.RETRACTED:
                 for publication_id in payload["publications"]:
                     self.retractions[int(publication_id)] = (event.seq, (event.actor, at, payload["reason"]))
+            elif event.kind == EventKind.PRECHECK_OVERRIDDEN:
+                for item in payload["overrides"]:
+                    self.overrides[int(item["override_id"])] = (
+                        event.seq,
+                        (
+                            event.draft_id,
+                            payload["revision"],
+                            payload["content_hash"],
+                            item["key"],
+                            item["rule"],
+                            event.actor,
+                            payload["role"],
+                            payload["reason"],
+                            at,
+                        ),
+                    )
         except UNREADABLE as error:
             return f"it lacks what a {event.kind} event records ({error!r}): it was forged"
         return None
@@ -358,6 +376,32 @@ def _verify_publications(
         if missing:
             publication_id, (seq, _) = min(missing.items(), key=lambda item: item[1][0])
             return result.fail(f"event {seq}", f"it records publication {publication_id}, which is missing", seq)
+    return _verify_overrides(session, expected, result)
+
+
+def _verify_overrides(session: Session, expected: _Expected, result: Verification) -> Verification:
+    for row in _rows(session, PrecheckOverride, col(PrecheckOverride.id)):
+        result.rows += 1
+        name = f"pre-check override {row.id}"
+        recorded = expected.overrides.pop(row.id, None)
+        if recorded is None:
+            return result.fail(name, "no event records it: it was inserted behind the trail")
+        fields = (
+            row.draft_id,
+            row.revision,
+            row.content_hash,
+            row.finding_key,
+            row.rule,
+            row.username,
+            row.role,
+            row.reason,
+            iso_utc(row.at),
+        )
+        if fields != recorded[1]:
+            return result.fail(name, f"it differs from what event {recorded[0]} recorded: it was changed", recorded[0])
+    if expected.overrides:
+        override_id, (seq, _) = min(expected.overrides.items(), key=lambda item: item[1][0])
+        return result.fail(f"event {seq}", f"it records pre-check override {override_id}, which is missing", seq)
     return result
 
 

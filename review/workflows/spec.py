@@ -81,7 +81,28 @@ class WorkflowSpec(_Strict):
     """Checks beyond the six built-in ones (六关) that steps of this workflow may require."""
     distinct_signers: tuple[tuple[Identifier, ...], ...] = ()
     on_return: Literal["restart"] = "restart"
+    precheck_gate: Identifier | None = None
+    """From this step on, a blocking pre-check finding stops approval until it is overridden (R24).
+    By default the second review step (复审), or the only one."""
     steps: tuple[StepSpec, ...] = Field(min_length=1)
+
+    def gate_step(self) -> str | None:
+        """The first step a blocking pre-check finding stops; None if the workflow has no review step."""
+        if self.precheck_gate is not None:
+            return self.precheck_gate
+        reviews = [step.id for step in self.steps if step.kind is StepKind.REVIEW]
+        return reviews[1] if len(reviews) > 1 else (reviews[0] if reviews else None)
+
+    def gated(self, step_id: str) -> bool:
+        gate = self.gate_step()
+        ids = [step.id for step in self.steps]
+        return gate is not None and ids.index(step_id) >= ids.index(gate)
+
+    def overriding_roles(self) -> frozenset[Role]:
+        """Who may override a blocking finding: holders of a review step's role at or after the gate."""
+        return frozenset(
+            role for step in self.steps if step.kind is StepKind.REVIEW and self.gated(step.id) for role in step.roles
+        )
 
     def step(self, step_id: str) -> StepSpec | None:
         return next((s for s in self.steps if s.id == step_id), None)
@@ -215,7 +236,10 @@ def _cross_checks(spec: WorkflowSpec, doc: _Positioned) -> Iterator[Problem]:
             if check not in known_checks:
                 known = ", ".join(sorted(known_checks))
                 yield doc.at((*where, "checks", check_index), f"unknown check {check!r}; known checks: {known}")
+    if spec.precheck_gate is not None and spec.precheck_gate not in seen:
+        yield doc.at(("precheck_gate",), f"unknown step {spec.precheck_gate!r} in precheck_gate")
     reviews = [(index, step.id) for index, step in enumerate(spec.steps) if step.kind is StepKind.REVIEW]
+
     review_groups = {spec.distinct_group(step_id) for _, step_id in reviews}
     if len(reviews) > 1 and (len(review_groups) != 1 or None in review_groups):
         yield doc.at(

@@ -26,10 +26,11 @@ from sqlmodel import Session, col, select
 
 from review.checkpoints import read_checkpoint, take_checkpoint
 from review.config import get_settings
-from review.db import Database
+from review.db import Database, lock_draft
 from review.errors import Conflict
 from review.keys import ensure_signing_key, load_signing_key, public_key_raw
 from review.models import ChainHead, Event
+from review.prechecks.records import override_findings, record_precheck
 from review.trail import GENESIS_HASH, event_hash, event_record, hashed_fields, head_bytes, iso_utc
 from review.verify import Verification, _record_text, verify_database
 from tests.conftest import home_with_key
@@ -54,7 +55,15 @@ def trail(db: Database) -> Database:
     published_draft(db, room, tags=["specialist"])
     returned = submitted_draft(db, room)
     act(db, room.proof1, returned, "return", comment="请补充落款。")
-    approve_through(db, room, submitted_draft(db, room), until="review2")
+    secret = submitted_draft(db, room, body="各单位：\n机密★1年\n请于本月底前完成自查。")
+    approve_through(db, room, secret, until="review2")
+    with db.write() as session:
+        draft = lock_draft(session, secret)
+        result = record_precheck(session, draft)
+        keys = [f["key"] for f in result.findings if f["severity"] == "block"]
+        override_findings(
+            session, actor=room.review2, draft_id=secret, revision=draft.revision, keys=keys, reason="示例文本。"
+        )
     return db
 
 
@@ -325,6 +334,10 @@ def test_a_forged_checkpoint_or_a_rewritten_chain_under_one_is_found(trail: Data
         ("UPDATE signoffs SET draft_id = (SELECT max(id) FROM drafts) WHERE id = 3", "sign-off 3"),
         ("UPDATE signoffs SET full_name = '冒名' WHERE id = 3", "sign-off 3"),
         ("UPDATE signoffs SET id = 999 WHERE id = 3", "sign-off 999"),
+        ("UPDATE precheck_overrides SET reason = '无' WHERE id = 1", "pre-check override 1"),
+        ("UPDATE precheck_overrides SET user_id = (SELECT min(id) FROM users), username = 'alice'", "pre-check"),
+        ("UPDATE precheck_overrides SET finding_key = 'secrecy.mark@0-1' WHERE id = 2", "pre-check override 2"),
+        ("DELETE FROM precheck_overrides WHERE id = 2", "event"),
     ],
 )
 def test_rows_changed_behind_the_trail_disagree_with_their_events(trail: Database, statement: str, named: str) -> None:

@@ -35,17 +35,16 @@ def test_downgrade_and_upgrade_round_trip(db: Database, db_url: str) -> None:
     assert tuple(head) == (0, "0" * 64)
 
 
+APPEND_ONLY = ("events", "signoffs", "revisions", "precheck_results", "precheck_overrides")
+
+
 def test_the_append_only_triggers_exist_at_head(db: Database) -> None:
     """SQLite's batch migrations re-create tables and drop their triggers: a later migration must not."""
     if db.dialect == "sqlite":
         query = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
-        expected = {
-            f"{t}_no_{op}" for t in ("events", "signoffs", "revisions") for op in ("update", "delete", "replace")
-        }
+        expected = {f"{t}_no_{op}" for t in APPEND_ONLY for op in ("update", "delete", "replace")}
     else:
         query = "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
-        expected = {
-            f"{t}_{kind}" for t in ("events", "signoffs", "revisions") for kind in ("append_only", "no_truncate")
-        }
+        expected = {f"{t}_{kind}" for t in APPEND_ONLY for kind in ("append_only", "no_truncate")}
     with db.engine.connect() as connection:
         assert set(connection.exec_driver_sql(query).scalars()) == expected

@@ -1,0 +1,226 @@
+"""Pre-checks bound to a draft: stored per exact text and ruleset fingerprint, gating approval and
+publishing while a blocking finding stands, overridden only by a reviewer at 复审 or above with a reason.
+
+- `record_precheck` runs in the transaction of every new revision (and of a decision or a release, if
+  the rules changed since), so each sign-off can name the result its signer saw.
+- `open_blocks` are the blocking findings of a text that no override covers. An override names one
+  finding (`rule@start-end`) in one exact text: a new revision needs its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from review import clock
+from review.actors import Actor
+from review.content import REASON_MAX, clean_text
+from review.db import lock_draft
+from review.enums import ROLE_LABELS, EventKind
+from review.errors import Conflict, Forbidden, Invalid
+from review.models import Draft, PrecheckOverride, PrecheckResult
+from review.prechecks.current import rules_in_force
+from review.trail import append_event, canonical_json, iso_utc
+from review.users import refresh_actor
+from review.workflows.registry import compiled
+from review.workflows.spec import WorkflowSpec
+
+MAX_KEYS = 200
+
+
+def checked_text(draft: Draft) -> str:
+    """What the rules run on: the text the content hash is taken of. Offsets count its characters."""
+    return f"{draft.title}\n{draft.body}"
+
+
+def record_precheck(session: Session, draft: Draft) -> PrecheckResult:
+    """The result of the rules in force on the draft's current text, run and stored if it is not yet."""
+    assert draft.id is not None
+    rules = rules_in_force()
+    stored = session.exec(
+        select(PrecheckResult).where(
+            PrecheckResult.draft_id == draft.id,
+            PrecheckResult.content_hash == draft.content_hash,
+            PrecheckResult.fingerprint == rules.fingerprint,
+        )
+    ).first()
+    if stored is not None:
+        return stored
+    findings = [finding.as_json() for finding in rules.scan(checked_text(draft))]
+    result = PrecheckResult(
+        draft_id=draft.id,
+        revision=draft.revision,
+        content_hash=draft.content_hash,
+        fingerprint=rules.fingerprint,
+        rulesets=rules.versions,
+        findings=findings,
+        blocking=sum(1 for f in findings if f["severity"] == "block"),
+        warnings=sum(1 for f in findings if f["severity"] != "block"),
+        created_at=clock.now(),
+    )
+    session.add(result)
+    session.flush()
+    return result
+
+
+def overrides_of(session: Session, draft: Draft) -> dict[str, PrecheckOverride]:
+    """The overrides given for the draft's current text, by finding key."""
+    rows = session.exec(
+        select(PrecheckOverride)
+        .where(PrecheckOverride.draft_id == draft.id, PrecheckOverride.content_hash == draft.content_hash)
+        .order_by(col(PrecheckOverride.id))
+    ).all()
+    return {row.finding_key: row for row in rows}
+
+
+def open_blocks(session: Session, draft: Draft, result: PrecheckResult) -> list[dict[str, Any]]:
+    overridden = overrides_of(session, draft)
+    return [f for f in result.findings if f["severity"] == "block" and f["key"] not in overridden]
+
+
+def describe_blocks(blocks: list[dict[str, Any]]) -> str:
+    shown = "; ".join(f"「{f['text']}」 ({f['rule']}, characters {f['start']}–{f['end']})" for f in blocks[:5])
+    more = f" and {len(blocks) - 5} more" if len(blocks) > 5 else ""
+    return f"{len(blocks)} blocking pre-check finding(s) not overridden: {shown}{more}"
+
+
+def require_no_open_blocks(session: Session, draft: Draft, *, doing: str) -> PrecheckResult:
+    """Refuse `doing` while a blocking finding stands; return the result that was checked."""
+    result = record_precheck(session, draft)
+    blocks = open_blocks(session, draft, result)
+    if blocks:
+        raise Conflict(
+            f"{doing} is refused: the text has {describe_blocks(blocks)}. Correct the text, or a reviewer at "
+            "复审 or above overrides each finding with a written reason",
+            code="precheck_blocked",
+            rule="R24",
+        )
+    return result
+
+
+def signoff_reference(session: Session, draft: Draft, result: PrecheckResult) -> dict[str, Any]:
+    """What a sign-off records of the pre-check its signer saw."""
+    return {
+        "id": result.id,
+        "findings_sha256": hashlib.sha256(canonical_json(result.findings).encode()).hexdigest(),
+        "fingerprint": result.fingerprint,
+        "blocking": result.blocking,
+        "warnings": result.warnings,
+        "overridden": sorted(overrides_of(session, draft)),
+    }
+
+
+@dataclass(frozen=True)
+class OverrideOutcome:
+    result: PrecheckResult
+    overrides: list[PrecheckOverride]
+
+
+def _overriding_role(spec: WorkflowSpec, actor: Actor) -> str:
+    roles = sorted(spec.overriding_roles() & actor.roles)
+    if not roles:
+        allowed = "、".join(ROLE_LABELS[role][0] for role in sorted(spec.overriding_roles())) or "none"
+        raise Forbidden(
+            f"only a reviewer at 复审 or above ({allowed}) may override a blocking pre-check finding",
+            code="not_permitted",
+            rule="R24",
+        )
+    return roles[-1].value
+
+
+def override_findings(
+    session: Session,
+    *,
+    actor: Actor,
+    draft_id: int,
+    revision: int,
+    keys: Iterable[str],
+    reason: str,
+) -> OverrideOutcome:
+    """Let blocking findings of the current text stand, each recorded with the reason (R24)."""
+    wanted = list(dict.fromkeys(keys))
+    if not wanted:
+        raise Invalid("name at least one finding to override", code="invalid_findings")
+    if len(wanted) > MAX_KEYS or any(not isinstance(k, str) or len(k) > 100 for k in wanted):
+        raise Invalid(f"name at most {MAX_KEYS} findings, each by its key", code="invalid_findings")
+    reason = clean_text(reason, what="the reason for the override", code="reason_required", limit=REASON_MAX)
+    draft = lock_draft(session, draft_id)
+    actor = refresh_actor(session, actor)
+    wf = compiled(session, draft.workflow_version_id)
+    role = _overriding_role(wf.spec, actor)
+    if draft.author_id == actor.id:
+        raise Forbidden("the author may not override pre-check findings on their own draft (R4)", code="own_draft")
+    if revision != draft.revision:
+        raise Conflict(
+            f"revision {revision} is not the current one: the draft is at revision {draft.revision}; "
+            "read the current findings and override again",
+            code="stale_revision",
+        )
+    result = record_precheck(session, draft)
+    blocking = {f["key"]: f for f in result.findings if f["severity"] == "block"}
+    unknown = [key for key in wanted if key not in blocking]
+    if unknown:
+        raise Invalid(
+            f"{', '.join(unknown[:5])}: not a blocking finding of revision {draft.revision}; "
+            "overrides name blocking findings by their key",
+            code="invalid_findings",
+        )
+    already = overrides_of(session, draft)
+    repeated = [key for key in wanted if key in already]
+    if repeated:
+        raise Conflict(
+            f"{', '.join(repeated[:5])}: already overridden by {already[repeated[0]].full_name}",
+            code="already_overridden",
+        )
+    at = clock.now()
+    assert draft.id is not None
+    rows = [
+        PrecheckOverride(
+            draft_id=draft.id,
+            revision=draft.revision,
+            content_hash=draft.content_hash,
+            finding_key=key,
+            rule=blocking[key]["rule"],
+            user_id=actor.id,
+            username=actor.username,
+            full_name=actor.full_name,
+            role=role,
+            reason=reason,
+            at=at,
+        )
+        for key in wanted
+    ]
+    session.add_all(rows)
+    session.flush()
+    append_event(
+        session,
+        kind=EventKind.PRECHECK_OVERRIDDEN,
+        actor=actor,
+        at=at,
+        draft_id=draft.id,
+        payload={
+            "name": actor.full_name,
+            "role": role,
+            "revision": draft.revision,
+            "content_hash": draft.content_hash,
+            "precheck_id": result.id,
+            "fingerprint": result.fingerprint,
+            "reason": reason,
+            "overrides": [override_record(row, blocking[row.finding_key]) for row in rows],
+        },
+    )
+    return OverrideOutcome(result=result, overrides=rows)
+
+
+def override_record(row: PrecheckOverride, finding: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "override_id": row.id,
+        "key": row.finding_key,
+        "rule": row.rule,
+        "text": finding["text"],
+        "at": iso_utc(row.at),
+    }
