@@ -115,6 +115,7 @@ class _Sheet:
     cycles: list[_Cycle] = field(default_factory=list)
     revisions: list[dict[str, Any]] = field(default_factory=list)
     publications: dict[int, dict[str, Any]] = field(default_factory=dict)
+    overrides: list[dict[str, Any]] = field(default_factory=list)
     first_seq: int = 0
     last_seq: int = 0
 
@@ -185,6 +186,8 @@ def _apply(sheet: _Sheet, event: Event, payload: dict[str, Any]) -> None:
         for publication_id in payload["publications"]:
             sheet.publications[publication_id]["retraction"] = {**payload, "by": event.actor, "at": at}
         sheet.state = "retracted"
+    elif kind == EventKind.PRECHECK_OVERRIDDEN:
+        sheet.overrides.append({**payload, "by": event.actor, "at": at})
 
 
 def _state_zh(sheet: _Sheet) -> str:
@@ -324,6 +327,26 @@ def _render(pdf: FPDF, sheet: _Sheet, zone: ZoneInfo, channels: dict[str, str]) 
                     f"{revision['hash']}\n{kind}",
                 ]
             )
+    _heading(pdf, "预检放行 Pre-check overrides (R24)")
+    pdf.set_font("cjk", size=8)
+    if not sheet.overrides:
+        pdf.cell(0, 6, "无 None", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    else:
+        with pdf.table(
+            col_widths=(12, 36, 36, 48, 50), wrapmode=WrapMode.CHAR, line_height=4.6, text_align="LEFT"
+        ) as table:
+            table.row(["版 Rev", "放行人 By", "时间 UTC", "问题 Finding", "理由 Reason"])
+            for given in sheet.overrides:
+                role = ROLE_LABELS.get(Role(given["role"]), (given["role"], ""))[0]
+                table.row(
+                    [
+                        str(given["revision"]),
+                        f"{given.get('name', '')} ({given['by']}) · {role}",
+                        iso_utc(given["at"])[:19] + "Z",
+                        "\n".join(f"「{o['text']}」 {o['rule']}" for o in given["overrides"]),
+                        given["reason"],
+                    ]
+                )
     _heading(pdf, "发布与撤稿 Publication and retraction")
     if not sheet.publications:
         pdf.set_font("cjk", size=9)
@@ -384,9 +407,16 @@ def _signatures(pdf: FPDF, cycle: _Cycle, zone: ZoneInfo) -> None:
                 )
                 signed_at = datetime.fromisoformat(signoff["at"].replace("Z", "+00:00"))
                 row = table.row()
+                checked = signoff.get("precheck")
+                precheck = (
+                    f"    预检 #{checked['id']}: 阻断 {checked['blocking']}（已放行 {len(checked['overridden'])}）"
+                    f"、提示 {checked['warnings']}"
+                    if checked
+                    else ""
+                )
                 row.cell(
                     f"第 {signoff['revision']} 版 SHA-256 {signoff['content_hash']}    签署于 "
-                    f"{_times(signed_at, zone)}",
+                    f"{_times(signed_at, zone)}{precheck}",
                     colspan=5,
                     style=detail,
                 )

@@ -135,7 +135,7 @@ def can_read(actor: Actor, draft: Draft) -> bool:
     return actor.id == draft.author_id or bool(actor.roles - {Role.AUTHOR})
 
 
-def _readable_draft(session: Session, actor: Actor, draft_id: int) -> Draft:
+def readable_draft(session: Session, actor: Actor, draft_id: int) -> Draft:
     draft = session.get(Draft, draft_id) if 1 <= draft_id <= MAX_ID else None
     if draft is None:
         raise NotFound(f"draft {draft_id} does not exist", code="draft_not_found")
@@ -165,7 +165,7 @@ def signoff_view(signoff: Signoff) -> SignoffView:
 
 
 def draft_view(session: Session, actor: Actor, draft_id: int) -> DraftView:
-    draft = _readable_draft(session, actor, draft_id)
+    draft = readable_draft(session, actor, draft_id)
     wf = compiled(session, draft.workflow_version_id)
     run = current_run(session, draft)
     states = {s.step_id: s for s in run_steps(session, run.id)} if run and run.id else {}
@@ -244,7 +244,7 @@ def draft_view(session: Session, actor: Actor, draft_id: int) -> DraftView:
 
 def earlier_cycles(session: Session, actor: Actor, draft_id: int) -> list[CycleView]:
     """The draft's cycles before the current one, newest first: what earlier reviewers said."""
-    draft = _readable_draft(session, actor, draft_id)
+    draft = readable_draft(session, actor, draft_id)
     runs = session.exec(
         select(WorkflowRun)
         .where(col(WorkflowRun.draft_id) == draft.id, col(WorkflowRun.cycle) < draft.cycle)
@@ -264,7 +264,7 @@ def earlier_cycles(session: Session, actor: Actor, draft_id: int) -> list[CycleV
 
 
 def draft_trail(session: Session, actor: Actor, draft_id: int) -> list[EventView]:
-    _readable_draft(session, actor, draft_id)
+    readable_draft(session, actor, draft_id)
     return [EventView.model_validate(record_of(e)) for e in draft_events(session, draft_id)]
 
 

@@ -57,6 +57,16 @@ HEADLINES: dict[str, str] = {
     "not_published": N_("This draft is not published."),
     "reason_required": N_("Give a reason for the retraction."),
     "reason_required_too_long": TOO_LONG,
+    "precheck_blocked": N_(
+        "The text has blocking pre-check findings (marked in red below) that no reviewer at 复审 or above has "
+        "overridden: correct the text, or have each finding overridden with a reason."
+    ),
+    "invalid_findings": N_("Tick at least one blocking finding of the current text to override."),
+    "already_overridden": N_("That finding has already been overridden; reload the page."),
+    "override_reason_required": N_("Give a reason for the override: it is kept in the trail and the 审批单."),
+    "override_reason_required_too_long": TOO_LONG,
+    "author_cannot_override": N_("You wrote this draft: its author may not override its pre-check findings."),
+    "ruleset_invalid": N_("A pre-check ruleset on the server is invalid; ask its administrator."),
     "title_empty": N_("The title is empty."),
     "title_too_long": N_("The title is longer than %(limit)d characters."),
     "body_empty": N_("The text is empty."),
@@ -108,6 +118,7 @@ HEADLINES: dict[str, str] = {
 LIMITS: dict[str, dict[str, int]] = {
     "comment_required_too_long": {"limit": COMMENT_MAX},
     "reason_required_too_long": {"limit": REASON_MAX},
+    "override_reason_required_too_long": {"limit": REASON_MAX},
     "title_too_long": {"limit": TITLE_MAX},
     "body_too_long": {"limit": BODY_MAX},
     "invalid_tag": {"limit": TAG_MAX},

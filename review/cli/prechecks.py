@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 import click
 
-from review.cli.base import cli, fail
+from review.actors import Actor
+from review.cli.base import App, acting, cli, fail
 from review.prechecks.current import rules_in_force
+from review.prechecks.records import override_findings, precheck_view
+from review.views import readable_draft
 
 
 @cli.command("precheck")
@@ -48,3 +52,45 @@ def precheck(file: Path, as_json: bool) -> None:
         )
     if any(f.severity == "block" for f in findings):
         raise SystemExit(1)
+
+
+@cli.command("findings")
+@click.argument("draft_id", type=int)
+@click.option("--json", "as_json", is_flag=True)
+@acting
+def findings_command(app: App, draft_id: int, *, actor: Actor, as_json: bool) -> None:
+    """The pre-check findings on a draft's current text, with the overrides given for it."""
+    with app.database().read() as session:
+        view = precheck_view(session, readable_draft(session, actor, draft_id))
+    if as_json:
+        click.echo(json.dumps(dataclasses.asdict(view), ensure_ascii=False, indent=2, default=str))
+        return
+    for f in view.findings:
+        given = f["override"]
+        overridden = f"  overridden by {given['user']}: {given['reason']}" if given else ""
+        click.echo(
+            f"{f['severity']:<5} {f['part']} {f['line']}:{f['column']} 「{f['text']}」 {f['rule']} "
+            f"→ {f['suggestion']}  [{f['key']}]{overridden}"
+        )
+    click.echo(
+        f"draft {draft_id} revision {view.revision}: {view.blocking} blocking ({view.open_blocking} not overridden), "
+        f"{view.warnings} warnings",
+        err=True,
+    )
+
+
+@cli.command("override")
+@click.argument("draft_id", type=int)
+@click.option("--revision", type=int, required=True, help="The revision whose findings you override.")
+@click.option("--finding", "keys", multiple=True, required=True, help="A blocking finding's key (see `findings`).")
+@click.option("--reason", required=True, help="Why the finding may stand (required, kept in the trail).")
+@acting
+def override_command(
+    app: App, draft_id: int, *, actor: Actor, revision: int, keys: tuple[str, ...], reason: str
+) -> None:
+    """Let blocking pre-check findings stand, with a reason: a reviewer at 复审 or above (R24)."""
+    with app.database().write() as session:
+        outcome = override_findings(
+            session, actor=actor, draft_id=draft_id, revision=revision, keys=keys, reason=reason
+        )
+    click.echo(f"draft {draft_id}: {len(outcome.overrides)} finding(s) overridden on revision {revision}")

@@ -20,7 +20,7 @@ from review import clock
 from review.actors import Actor
 from review.content import REASON_MAX, clean_text
 from review.db import lock_draft
-from review.enums import ROLE_LABELS, EventKind
+from review.enums import ROLE_LABELS, DraftState, EventKind
 from review.errors import Conflict, Forbidden, Invalid
 from review.models import Draft, PrecheckOverride, PrecheckResult
 from review.prechecks.current import rules_in_force
@@ -126,7 +126,7 @@ def _overriding_role(spec: WorkflowSpec, actor: Actor) -> str:
         allowed = "、".join(ROLE_LABELS[role][0] for role in sorted(spec.overriding_roles())) or "none"
         raise Forbidden(
             f"only a reviewer at 复审 or above ({allowed}) may override a blocking pre-check finding",
-            code="not_permitted",
+            code="missing_role",
             rule="R24",
         )
     return roles[-1].value
@@ -147,13 +147,17 @@ def override_findings(
         raise Invalid("name at least one finding to override", code="invalid_findings")
     if len(wanted) > MAX_KEYS or any(not isinstance(k, str) or len(k) > 100 for k in wanted):
         raise Invalid(f"name at most {MAX_KEYS} findings, each by its key", code="invalid_findings")
-    reason = clean_text(reason, what="the reason for the override", code="reason_required", limit=REASON_MAX)
+    reason = clean_text(reason, what="the reason for the override", code="override_reason_required", limit=REASON_MAX)
     draft = lock_draft(session, draft_id)
     actor = refresh_actor(session, actor)
     wf = compiled(session, draft.workflow_version_id)
     role = _overriding_role(wf.spec, actor)
     if draft.author_id == actor.id:
-        raise Forbidden("the author may not override pre-check findings on their own draft (R4)", code="own_draft")
+        raise Forbidden(
+            "the author may not override pre-check findings on their own draft (R4)", code="author_cannot_override"
+        )
+    if draft.state in (DraftState.PUBLISHED, DraftState.RETRACTED):
+        raise Conflict(f"draft {draft_id} is already {draft.state}", code=f"already_{draft.state}")
     if revision != draft.revision:
         raise Conflict(
             f"revision {revision} is not the current one: the draft is at revision {draft.revision}; "
@@ -224,3 +228,78 @@ def override_record(row: PrecheckOverride, finding: dict[str, Any]) -> dict[str,
         "text": finding["text"],
         "at": iso_utc(row.at),
     }
+
+
+@dataclass(frozen=True)
+class PrecheckView:
+    """The pre-check of a draft's current text as pages and the API show it."""
+
+    revision: int
+    content_hash: str
+    fingerprint: str
+    rulesets: list[dict[str, Any]]
+    stored: bool
+    """False when the rules changed since the text was last checked: the findings are fresh, and the
+    next decision or release stores them."""
+    findings: list[dict[str, Any]]
+    """Each finding, with `part` (title or body), `line` and `column` in it (1-based) and `override` (or None)."""
+    blocking: int
+    open_blocking: int
+    warnings: int
+    gate_step: str | None
+    overriding_roles: list[str]
+
+
+def precheck_view(session: Session, draft: Draft) -> PrecheckView:
+    rules = rules_in_force()
+    stored = session.exec(
+        select(PrecheckResult).where(
+            PrecheckResult.draft_id == draft.id,
+            PrecheckResult.content_hash == draft.content_hash,
+            PrecheckResult.fingerprint == rules.fingerprint,
+        )
+    ).first()
+    text = checked_text(draft)
+    found = stored.findings if stored is not None else [f.as_json() for f in rules.scan(text)]
+    overridden = overrides_of(session, draft)
+    findings = []
+    body_start = len(draft.title) + 1
+    for finding in found:
+        part, start = ("title", 0) if finding["start"] < body_start else ("body", body_start)
+        line_start = max(text.rfind("\n", start, finding["start"]) + 1, start)
+        row = overridden.get(finding["key"]) if finding["severity"] == "block" else None
+        findings.append(
+            {
+                **finding,
+                "part": part,
+                "line": text.count("\n", start, finding["start"]) + 1,
+                "column": finding["start"] - line_start + 1,
+                "override": None if row is None else override_summary(row),
+            }
+        )
+    spec = compiled(session, draft.workflow_version_id).spec
+    blocking = sum(1 for f in findings if f["severity"] == "block")
+    return PrecheckView(
+        revision=draft.revision,
+        content_hash=draft.content_hash,
+        fingerprint=rules.fingerprint,
+        rulesets=rules.versions,
+        stored=stored is not None,
+        findings=findings,
+        blocking=blocking,
+        open_blocking=sum(1 for f in findings if f["severity"] == "block" and f["override"] is None),
+        warnings=len(findings) - blocking,
+        gate_step=spec.gate_step(),
+        overriding_roles=sorted(role.value for role in spec.overriding_roles()),
+    )
+
+
+def override_summary(row: PrecheckOverride) -> dict[str, Any]:
+    return {"user": row.username, "name": row.full_name, "role": row.role, "reason": row.reason, "at": row.at}
+
+
+def may_override(session: Session, actor: Actor, draft: Draft) -> bool:
+    """Whether the override form is offered: the actor holds a role that may, on another's unreleased draft."""
+    if draft.author_id == actor.id or draft.state in (DraftState.PUBLISHED, DraftState.RETRACTED):
+        return False
+    return bool(compiled(session, draft.workflow_version_id).spec.overriding_roles() & actor.roles)

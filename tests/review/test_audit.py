@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +21,15 @@ from review.drafts import submit_draft
 from review.keys import public_key_pem
 from review.users import get_user, load_actor
 from review.verify import verify_export
-from tests.factories import act, bypass_append_only, new_draft, newsroom, published_draft, submitted_draft
+from tests.factories import (
+    act,
+    approve_through,
+    bypass_append_only,
+    new_draft,
+    newsroom,
+    published_draft,
+    submitted_draft,
+)
 from tests.review.test_cli import sanshen
 
 STANDALONE = PROJECT_DIR / "docs" / "verify-export.py"
@@ -287,3 +296,54 @@ def test_a_malformed_checkpoint_is_named_not_a_crash(newsroom_trail: int, sanshe
         result = sanshen("audit", "verify")
         assert result.returncode == 1
         assert result.stderr.startswith(f"error: {broken} is not a readable checkpoint"), result.stderr
+
+
+@pytest.mark.usefixtures("sanshen_env")
+def test_the_sheet_lists_pre_check_overrides_and_each_signatures_pre_check(db: Database, tmp_path: Path) -> None:
+    room = newsroom(db)
+    draft_id = submitted_draft(db, room, body="各单位：\n机密★1年\n请于本月底前完成自查。")
+    approve_through(db, room, draft_id, until="review2")
+    password = {"SANSHEN_PASSWORD": "correct-horse-battery"}
+    listed = sanshen("findings", str(draft_id), "--as", "ren", env=password)
+    assert listed.returncode == 0, listed.stderr
+    assert "block body 2:1 「机密★」 secrecy.mark" in listed.stdout
+    assert "2 blocking (2 not overridden)" in listed.stderr
+    keys = re.findall(r"\[([a-z_.]+@\d+-\d+)\]", listed.stdout)
+    as_author = sanshen(
+        "override",
+        str(draft_id),
+        "--revision",
+        "1",
+        "--finding",
+        keys[0],
+        "--reason",
+        "x",
+        "--as",
+        "alice",
+        env=password,
+    )
+    assert as_author.returncode == 1
+    assert as_author.stderr.startswith("error: ")
+    finding_args = [arg for key in keys for arg in ("--finding", key)]
+    given = sanshen(
+        "override",
+        str(draft_id),
+        "--revision",
+        "1",
+        *finding_args,
+        "--reason",
+        "保密办已核",
+        "--as",
+        "ren",
+        env=password,
+    )
+    assert given.returncode == 0, given.stderr
+    approve_through(db, room, draft_id)
+    sheet = tmp_path / "sheet.pdf"
+    assert sanshen("audit", "export", "--format", "pdf", "--draft", str(draft_id), "-o", str(sheet)).returncode == 0
+    words = "".join(page.extract_text() for page in PdfReader(sheet).pages).replace("\x00", "").replace("\n", "")
+    for expected in ("预检放行", "保密办已核", "secrecy.mark", "「机密★」", "阻断 2（已放行 2）"):
+        assert expected in words, expected
+    trail = sanshen("trail", str(draft_id), "--as", "aud", env=password)
+    assert "precheck_overridden" in trail.stdout, trail.stderr
+    assert "「机密★」 secrecy.mark" in trail.stdout

@@ -423,3 +423,41 @@ def test_precheck_any_text_returns_findings_with_offsets_and_stores_nothing(
     too_long = client.post("/api/v1/precheck", json={"text": "字" * 600_000}, headers=staff["author"])
     assert too_long.status_code in (413, 422)
     assert client.post("/api/v1/precheck", json={"text": text}).status_code == 401
+
+
+def test_a_drafts_precheck_is_shown_and_a_blocking_finding_overridden_over_http(
+    client: TestClient, staff: Staff
+) -> None:
+    body = "各单位：机密★1年。请于本月底前完成自查，联系攻府办公室。"
+    draft_id = submitted(client, staff, body=body)
+    for step in ORDER[:3]:
+        assert decide(client, staff, draft_id, step).status_code == 201
+    shown = client.get(f"/api/v1/drafts/{draft_id}/precheck", headers=staff["auditor"])
+    assert shown.status_code == 200, shown.text
+    result = shown.json()
+    assert (result["blocking"], result["open_blocking"], result["warnings"], result["stored"]) == (2, 2, 1, True)
+    assert result["gate_step"] == "review2"
+    assert result["overriding_roles"] == ["reviewer2", "reviewer3"]
+    text = "关于开展安全生产检查的通知\n" + body
+    assert [text[f["start"] : f["end"]] for f in result["findings"]] == ["机密★", "★1年", "攻府"]
+    first = result["findings"][0]
+    assert (first["part"], first["line"], first["column"]) == ("body", 1, 5)
+    blocked = decide(client, staff, draft_id, "review2")
+    assert blocked.status_code == 409
+    assert (blocked.json()["code"], blocked.json()["rule"]) == ("precheck_blocked", "R24")
+    keys = [f["key"] for f in result["findings"] if f["severity"] == "block"]
+    url = f"/api/v1/drafts/{draft_id}/precheck/overrides"
+    good = {"revision": 1, "findings": keys, "reason": "系培训教材中的示例，经保密办确认可以公开。"}
+    assert client.post(url, json=good, headers=staff["author"]).status_code == 403
+    assert client.post(url, json=good, headers=staff["review1"]).status_code == 403
+    assert client.post(url, json=good | {"reason": " "}, headers=staff["review2"]).status_code == 422
+    assert client.post(url, json=good | {"findings": []}, headers=staff["review2"]).status_code == 422
+    assert client.post(url, json=good | {"findings": ["x@1-2"]}, headers=staff["review2"]).status_code == 422
+    assert client.post(url, json=good | {"revision": 2}, headers=staff["review2"]).status_code == 409
+    done = client.post(url, json=good, headers=staff["review2"])
+    assert done.status_code == 201, done.text
+    assert done.json()["open_blocking"] == 0
+    assert {f["override"]["user"] for f in done.json()["findings"] if f["severity"] == "block"} == {"ren"}
+    assert client.post(url, json=good, headers=staff["review3"]).status_code == 409
+    assert decide(client, staff, draft_id, "review2").status_code == 201
+    assert client.get("/api/v1/drafts/999/precheck", headers=staff["auditor"]).status_code == 404

@@ -671,3 +671,64 @@ def test_an_auditor_takes_a_checkpoint_and_downloads_it(
     assert "1 个检查点" in text_of(aud.get("/audit/verify"))
     assert aud.get("/audit/checkpoints/..%2Fsigning-key.pem").status_code == 404
     assert browser("alice").post("/audit/checkpoint").status_code == 403
+
+
+SECRET = "各单位：\n机密★1年\n请于本月底前完成自查，联系电话13912345678。"
+
+
+def test_the_draft_page_marks_pre_check_findings_and_a_fushen_reviewer_overrides_them(
+    browser: Callable[[str], Browser], room: Newsroom, db: Database
+) -> None:
+    draft_id = submitted_draft(db, room, body=SECRET)
+    approve_through(db, room, draft_id, until="review2")
+    reviewer = browser("ren")
+    page = reviewer.get(f"/drafts/{draft_id}")
+    assert page.status_code == 200
+    assert '<mark class="mark-block"' in page.text
+    shown = text_of(page)
+    assert "预检" in shown
+    assert "3 条阻断" in shown
+    assert "正文第 2 行第 1 字" in shown
+    keys = re.findall(r'name="override:([^"]+)"', page.text)
+    assert len(keys) == 3
+    refused = reviewer.post(f"/drafts/{draft_id}/decision", decide_form("review2", 1))
+    assert refused.status_code == 409
+    assert "阻断性预检问题" in text_of(refused)
+    for who in ("rui", "alice", "pat"):  # 初审, the author, a proofreader: no form, and refused if posted
+        other = browser(who)
+        assert "override:" not in other.get(f"/drafts/{draft_id}").text
+        assert (
+            other.post(
+                f"/drafts/{draft_id}/overrides", {"revision": 1, f"override:{keys[0]}": "on", "reason": "x"}
+            ).status_code
+            == 403
+        )
+    no_reason = reviewer.post(
+        f"/drafts/{draft_id}/overrides", {"revision": 1, f"override:{keys[0]}": "on", "reason": ""}
+    )
+    assert no_reason.status_code == 422
+    assert "请填写放行理由" in text_of(no_reason)
+    none_ticked = reviewer.post(f"/drafts/{draft_id}/overrides", {"revision": 1, "reason": "理由"})
+    assert none_ticked.status_code == 422
+    done = reviewer.post(
+        f"/drafts/{draft_id}/overrides",
+        {"revision": 1, "reason": "经保密办核实，可以公开。", **{f"override:{key}": "on" for key in keys}},
+    )
+    assert done.status_code == 303
+    after = reviewer.get(done.headers["location"])
+    assert "放行及其理由已记入审计轨迹" in text_of(after)
+    assert "经保密办核实，可以公开。" in text_of(after)
+    assert "override:" not in after.text
+    assert reviewer.post(f"/drafts/{draft_id}/decision", decide_form("review2", 1)).status_code == 303
+    trail = text_of(reviewer.get(f"/drafts/{draft_id}/trail"))
+    assert "预检问题放行" in trail
+    assert "经保密办核实，可以公开。" in trail
+
+
+def test_a_clean_text_says_so_and_offers_no_override(
+    browser: Callable[[str], Browser], room: Newsroom, db: Database
+) -> None:
+    draft_id = submitted_draft(db, room)
+    page = browser("ren").get(f"/drafts/{draft_id}")
+    assert "未发现问题" in text_of(page)
+    assert "override:" not in page.text

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from review.prechecks.current import rules_in_force
-from web.api.deps import CurrentActor
-from web.api.schemas import PrecheckIn
+from review.prechecks.records import override_findings, precheck_view
+from review.views import readable_draft
+from web.api.deps import CurrentActor, DatabaseDep
+from web.api.drafts import ERRORS, DraftId
+from web.api.schemas import OverrideCreate, PrecheckIn
 
 router = APIRouter(tags=["prechecks"])
 
@@ -47,3 +53,60 @@ def precheck(body: PrecheckIn, _actor: CurrentActor) -> PrecheckOut:
         blocking=sum(1 for f in findings if f.severity == "block"),
         findings=[FindingOut(**f.as_json()) for f in findings],
     )
+
+
+class OverrideOut(BaseModel):
+    user: str
+    name: str
+    role: str
+    reason: str
+    at: datetime
+
+
+class DraftFindingOut(FindingOut):
+    part: str = Field(description="title or body")
+    line: int = Field(description="the line of the part, from 1")
+    column: int = Field(description="the character of the line, from 1")
+    override: OverrideOut | None
+
+
+class DraftPrecheckOut(BaseModel):
+    revision: int
+    content_hash: str
+    fingerprint: str
+    rulesets: list[RulesetVersion]
+    stored: bool = Field(description="false if the rules changed since the text was checked; a decision stores it")
+    blocking: int
+    open_blocking: int = Field(
+        description="blocking findings no override covers: approval from the gate step on, "
+        "and publishing, are refused while any remain"
+    )
+    warnings: int
+    gate_step: str | None
+    overriding_roles: list[str]
+    findings: list[DraftFindingOut] = Field(description='offsets count characters of title + "\\n" + body')
+
+
+def _draft_precheck(session: Any, actor: Any, draft_id: int) -> DraftPrecheckOut:
+    view = precheck_view(session, readable_draft(session, actor, draft_id))
+    return DraftPrecheckOut.model_validate(view, from_attributes=True)
+
+
+@router.get("/drafts/{draft_id}/precheck", response_model=DraftPrecheckOut, responses=ERRORS)
+def draft_precheck(draft_id: DraftId, actor: CurrentActor, database: DatabaseDep) -> DraftPrecheckOut:
+    """The pre-check of the draft's current text, with the overrides given for it."""
+    with database.read() as session:
+        return _draft_precheck(session, actor, draft_id)
+
+
+@router.post(
+    "/drafts/{draft_id}/precheck/overrides", status_code=201, response_model=DraftPrecheckOut, responses=ERRORS
+)
+def override(draft_id: DraftId, body: OverrideCreate, actor: CurrentActor, database: DatabaseDep) -> DraftPrecheckOut:
+    """Let blocking findings of the current text stand, with a reason: a reviewer at 复审 or above (R24)."""
+    with database.write() as session:
+        override_findings(
+            session, actor=actor, draft_id=draft_id, revision=body.revision, keys=body.findings, reason=body.reason
+        )
+    with database.read() as session:
+        return _draft_precheck(session, actor, draft_id)

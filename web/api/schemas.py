@@ -123,3 +123,11 @@ class DraftList(BaseModel):
 
 class PrecheckIn(_Body):
     text: str = Field(max_length=TITLE_MAX + 1 + BODY_MAX)
+
+
+class OverrideCreate(_Body):
+    revision: StrictInt = Field(ge=1, le=2_000_000_000, description="the revision whose findings are overridden")
+    findings: list[Annotated[str, Field(max_length=100)]] = Field(
+        min_length=1, max_length=200, description="the keys of the blocking findings to override"
+    )
+    reason: str = Field(max_length=REASON_MAX, description="why each finding may stand (required)")

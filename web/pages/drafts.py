@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -22,14 +23,15 @@ from review.drafts import create_draft, require_author, revise_draft, submit_dra
 from review.enums import Role
 from review.errors import Conflict, Invalid, NotFound, SanshenError
 from review.models import Channel, Draft
+from review.prechecks.records import may_override, override_findings, precheck_view
 from review.publishing import publish, retract
 from review.views import draft_trail, draft_view, earlier_cycles, list_drafts
 from web.pages.base import Page, Posted, Visit, form_of, redirect, refused, render, wants_fragment
 
 router = APIRouter()
 DraftId = Annotated[int, Path(ge=1, le=2_000_000_000)]
-ACTIONS = ("submit", "decision", "publish", "retract")
-NOTICES = {"created", "saved", "submitted", "decided", "published", "retracted", "unchanged"}
+ACTIONS = ("submit", "decision", "publish", "retract", "overrides")
+NOTICES = {"created", "saved", "submitted", "decided", "published", "retracted", "unchanged", "overridden"}
 STATE_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,31}")
 LIST_LIMIT = 50
 
@@ -45,9 +47,39 @@ def _draft_row(session: Session, draft_id: int) -> Draft:
     return draft
 
 
+@dataclass(frozen=True)
+class Segment:
+    """A run of text with the findings that cover it (none for plain text), for marking them on the page."""
+
+    text: str
+    severity: str | None
+    rules: str
+
+
+def marked(text: str, offset: int, findings: list[dict[str, Any]]) -> list[Segment]:
+    """`text` (which starts at `offset` of the checked text) cut where findings start and end."""
+    covering: list[list[dict[str, Any]]] = [[] for _ in text]
+    for finding in findings:
+        for index in range(max(finding["start"] - offset, 0), min(finding["end"] - offset, len(text))):
+            covering[index].append(finding)
+    segments: list[Segment] = []
+    start = 0
+    for index in range(1, len(text) + 1):
+        if index == len(text) or covering[index] != covering[start]:
+            found = covering[start]
+            severity = None
+            if found:
+                severity = "block" if any(f["severity"] == "block" and not f["override"] for f in found) else "warn"
+            rules = " · ".join(f"{f['rule']}: {f['suggestion']}".strip(": ") for f in found)
+            segments.append(Segment(text[start:index], severity, rules))
+            start = index
+    return segments
+
+
 def draft_context(session: Session, actor: Actor, draft_id: int) -> dict[str, Any]:
     view = draft_view(session, actor, draft_id)
     draft = _draft_row(session, draft_id)
+    checked = precheck_view(session, draft)
     return {
         "draft": view,
         "can": abilities(session, actor, draft),
@@ -55,6 +87,10 @@ def draft_context(session: Session, actor: Actor, draft_id: int) -> dict[str, An
         "earlier": earlier_cycles(session, actor, draft_id),
         "channels": {c.key: c for c in channels(session)},
         "is_author": actor.id == draft.author_id,
+        "precheck": checked,
+        "may_override": checked.open_blocking > 0 and may_override(session, actor, draft),
+        "marked_title": marked(draft.title, 0, checked.findings),
+        "marked_body": marked(draft.body, len(draft.title) + 1, checked.findings),
     }
 
 
@@ -255,6 +291,24 @@ async def withdraw(draft_id: DraftId, request: Request, current: Posted) -> Resp
     return _act(
         current, draft_id, "retracted", lambda s: retract(s, actor=current.user, draft_id=draft_id, reason=reason), form
     )
+
+
+@router.post("/drafts/{draft_id}/overrides", response_class=HTMLResponse)
+async def overrides(draft_id: DraftId, request: Request, current: Posted) -> Response:
+    form = await form_of(request)
+    keys = [key.removeprefix("override:") for key, value in form.items() if key.startswith("override:") and value]
+    try:
+        revision = int(form.get("revision", ""))
+    except ValueError:
+        problem = Invalid("the form lacks the revision it was made on; reload the page", code="invalid_form")
+        return show_draft(current, draft_id, error=problem, form=form)
+
+    def let_stand(session: Session) -> object:
+        return override_findings(
+            session, actor=current.user, draft_id=draft_id, revision=revision, keys=keys, reason=form.get("reason", "")
+        )
+
+    return _act(current, draft_id, "overridden", let_stand, form)
 
 
 @router.get("/drafts/{draft_id}/trail", response_class=HTMLResponse)
