@@ -75,6 +75,7 @@ class EventKind(StrEnum):
     PUBLISHED = "published"
     RETRACTED = "retracted"
     PRECHECK_OVERRIDDEN = "precheck_overridden"
+    RULESET_IMPORTED = "ruleset_imported"
     USER_CREATED = "user_created"
     USER_DEACTIVATED = "user_deactivated"
     USER_REACTIVATED = "user_reactivated"

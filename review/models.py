@@ -298,6 +298,25 @@ class PrecheckResult(SQLModel, table=True):
     created_at: datetime = _ts()
 
 
+class ImportedRuleset(SQLModel, table=True):
+    """A word list an administrator imported (one term per line) as a ruleset version. Never changed:
+    a new import of the same name is the next version, and the newest version of each name is in force."""
+
+    __tablename__ = "imported_rulesets"
+    __table_args__ = (UniqueConstraint("name", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=32)
+    version: int
+    spec: dict[str, Any] = Field(sa_type=JSON)
+    """The ruleset as a shipped file would hold it (`RulesetSpec`), so one compiler reads both."""
+    digest: str = Field(max_length=64)
+    terms: int
+    imported_by: int | None = Field(default=None, foreign_key="users.id")
+    """None when imported at the server's terminal (the CLI without --as)."""
+    imported_at: datetime = _ts()
+
+
 class PrecheckOverride(SQLModel, table=True):
     """A reviewer at 复审 or above lets one blocking finding stand in one exact text, with a reason (R24)."""
 

@@ -37,7 +37,8 @@ from review.content import content_hash
 from review.decisions import signoff_record
 from review.enums import EventKind
 from review.keys import public_key_raw
-from review.models import ChainHead, Event, PrecheckOverride, Publication, Revision, Signoff, User
+from review.models import ChainHead, Event, ImportedRuleset, PrecheckOverride, Publication, Revision, Signoff, User
+from review.prechecks.rulesets import RulesetSpec
 from review.trail import GENESIS_HASH, canonical_json, event_hash, event_record, head_signature_holds, iso_utc
 
 BATCH = 2000
@@ -50,6 +51,7 @@ NOTED_KINDS = DECISION_KINDS | {
     EventKind.PUBLISHED.value,
     EventKind.RETRACTED.value,
     EventKind.PRECHECK_OVERRIDDEN.value,
+    EventKind.RULESET_IMPORTED.value,
 }
 UNREADABLE = (ValueError, TypeError, KeyError, AttributeError, RecursionError, UnicodeError)
 Progress = Callable[[int], None]
@@ -113,6 +115,7 @@ class _Expected:
     publications: dict[int, tuple[int, tuple[Any, ...]]] = field(default_factory=dict)
     retractions: dict[int, tuple[int, tuple[Any, ...]]] = field(default_factory=dict)
     overrides: dict[int, tuple[int, tuple[Any, ...]]] = field(default_factory=dict)
+    rulesets: dict[int, tuple[int, tuple[Any, ...]]] = field(default_factory=dict)
 
     def note(self, event: Any, at: str, payload: Any) -> str | None:
         """Remember what the event says of a row; say what is wrong if it lacks what its kind records."""
@@ -139,6 +142,11 @@ class _Expected:
             elif event.kind == EventKind.RETRACTED:
                 for publication_id in payload["publications"]:
                     self.retractions[int(publication_id)] = (event.seq, (event.actor, at, payload["reason"]))
+            elif event.kind == EventKind.RULESET_IMPORTED:
+                self.rulesets[int(payload["ruleset_id"])] = (
+                    event.seq,
+                    (payload["name"], payload["version"], payload["digest"], payload["terms"], event.actor, at),
+                )
             elif event.kind == EventKind.PRECHECK_OVERRIDDEN:
                 for item in payload["overrides"]:
                     self.overrides[int(item["override_id"])] = (
@@ -376,10 +384,12 @@ def _verify_publications(
         if missing:
             publication_id, (seq, _) = min(missing.items(), key=lambda item: item[1][0])
             return result.fail(f"event {seq}", f"it records publication {publication_id}, which is missing", seq)
-    return _verify_overrides(session, expected, result)
+    return _verify_overrides(session, expected, usernames, result)
 
 
-def _verify_overrides(session: Session, expected: _Expected, result: Verification) -> Verification:
+def _verify_overrides(
+    session: Session, expected: _Expected, usernames: dict[int, str], result: Verification
+) -> Verification:
     for row in _rows(session, PrecheckOverride, col(PrecheckOverride.id)):
         result.rows += 1
         name = f"pre-check override {row.id}"
@@ -402,6 +412,26 @@ def _verify_overrides(session: Session, expected: _Expected, result: Verificatio
     if expected.overrides:
         override_id, (seq, _) = min(expected.overrides.items(), key=lambda item: item[1][0])
         return result.fail(f"event {seq}", f"it records pre-check override {override_id}, which is missing", seq)
+    return _verify_rulesets(session, expected, usernames, result)
+
+
+def _verify_rulesets(
+    session: Session, expected: _Expected, usernames: dict[int, str], result: Verification
+) -> Verification:
+    """Imported word lists decide what blocks: one added or changed behind the trail would change that."""
+    for row in _rows(session, ImportedRuleset, col(ImportedRuleset.id)):
+        result.rows += 1
+        name = f"imported ruleset {row.id} ({row.name} v{row.version})"
+        recorded = expected.rulesets.pop(row.id, None)
+        if recorded is None:
+            return result.fail(name, "no event records it: it was inserted behind the trail")
+        by = usernames.get(row.imported_by) if row.imported_by is not None else None
+        fields = (row.name, row.version, row.digest, row.terms, by, iso_utc(row.imported_at))
+        if fields != recorded[1] or RulesetSpec.model_validate(row.spec).digest() != row.digest:
+            return result.fail(name, f"it differs from what event {recorded[0]} recorded: it was changed", recorded[0])
+    if expected.rulesets:
+        ruleset_id, (seq, _) = min(expected.rulesets.items(), key=lambda item: item[1][0])
+        return result.fail(f"event {seq}", f"it records imported ruleset {ruleset_id}, which is missing", seq)
     return result
 
 

@@ -164,7 +164,7 @@ def snapshot(db: Database) -> dict[str, list[tuple[Any, ...]]]:
         }
 
 
-APPEND_ONLY = ("events", "signoffs", "revisions", "precheck_results", "precheck_overrides")
+APPEND_ONLY = ("events", "signoffs", "revisions", "precheck_results", "precheck_overrides", "imported_rulesets")
 
 
 def bypass_append_only(connection: Connection) -> None:

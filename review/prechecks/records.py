@@ -40,7 +40,7 @@ def checked_text(draft: Draft) -> str:
 def record_precheck(session: Session, draft: Draft) -> PrecheckResult:
     """The result of the rules in force on the draft's current text, run and stored if it is not yet."""
     assert draft.id is not None
-    rules = rules_in_force()
+    rules = rules_in_force(session)
     stored = session.exec(
         select(PrecheckResult).where(
             PrecheckResult.draft_id == draft.id,
@@ -251,7 +251,7 @@ class PrecheckView:
 
 
 def precheck_view(session: Session, draft: Draft) -> PrecheckView:
-    rules = rules_in_force()
+    rules = rules_in_force(session)
     stored = session.exec(
         select(PrecheckResult).where(
             PrecheckResult.draft_id == draft.id,

@@ -30,6 +30,7 @@ from review.db import Database, lock_draft
 from review.errors import Conflict
 from review.keys import ensure_signing_key, load_signing_key, public_key_raw
 from review.models import ChainHead, Event
+from review.prechecks.imports import import_word_list
 from review.prechecks.records import override_findings, record_precheck
 from review.trail import GENESIS_HASH, event_hash, event_record, hashed_fields, head_bytes, iso_utc
 from review.verify import Verification, _record_text, verify_database
@@ -64,6 +65,7 @@ def trail(db: Database) -> Database:
         override_findings(
             session, actor=room.review2, draft_id=secret, revision=draft.revision, keys=keys, reason="示例文本。"
         )
+        import_word_list(session, actor=None, name="local", text="内部通报\n")
     return db
 
 
@@ -99,7 +101,8 @@ def test_an_untouched_trail_verifies(trail: Database) -> None:
 
 @pytest.mark.parametrize("table", APPEND_ONLY)
 def test_the_database_refuses_to_change_or_delete_the_record(trail: Database, table: str) -> None:
-    for statement in (f"UPDATE {table} SET draft_id = draft_id", f"DELETE FROM {table}"):
+    column = "name" if table == "imported_rulesets" else "draft_id"
+    for statement in (f"UPDATE {table} SET {column} = {column}", f"DELETE FROM {table}"):
         with pytest.raises(DatabaseError, match="append-only"), trail.write() as session:
             session.connection().execute(text(statement))
     if trail.dialect == "postgresql":
@@ -117,6 +120,8 @@ def test_an_insert_cannot_replace_a_row_of_the_record(trail: Database, table: st
         else f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {table} WHERE id = 1 "
         "ON CONFLICT (id) DO UPDATE SET draft_id = EXCLUDED.draft_id"
     )
+    if table == "imported_rulesets":
+        statement = statement.replace("draft_id", "name")
     if table == "events":
         statement = statement.replace("id = 1", "seq = 1").replace("(id)", "(seq)")
     with trail.read() as session:
@@ -338,6 +343,9 @@ def test_a_forged_checkpoint_or_a_rewritten_chain_under_one_is_found(trail: Data
         ("UPDATE precheck_overrides SET user_id = (SELECT min(id) FROM users), username = 'alice'", "pre-check"),
         ("UPDATE precheck_overrides SET finding_key = 'secrecy.mark@0-1' WHERE id = 2", "pre-check override 2"),
         ("DELETE FROM precheck_overrides WHERE id = 2", "event"),
+        ("UPDATE imported_rulesets SET digest = repeat('0', 64)", "imported ruleset 1"),
+        ("UPDATE imported_rulesets SET terms = 0", "imported ruleset 1"),
+        ("DELETE FROM imported_rulesets", "event"),
     ],
 )
 def test_rows_changed_behind_the_trail_disagree_with_their_events(trail: Database, statement: str, named: str) -> None:

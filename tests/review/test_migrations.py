@@ -35,7 +35,7 @@ def test_downgrade_and_upgrade_round_trip(db: Database, db_url: str) -> None:
     assert tuple(head) == (0, "0" * 64)
 
 
-APPEND_ONLY = ("events", "signoffs", "revisions", "precheck_results", "precheck_overrides")
+APPEND_ONLY = ("events", "signoffs", "revisions", "precheck_results", "precheck_overrides", "imported_rulesets")
 
 
 def test_the_append_only_triggers_exist_at_head(db: Database) -> None:

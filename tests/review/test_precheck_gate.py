@@ -176,7 +176,7 @@ def test_publishing_re_checks_with_the_rules_in_force_at_release(
         "local.yaml",
     )
     shipped = rules_in_force()
-    monkeypatch.setattr(records, "rules_in_force", lambda: CompiledRules([*shipped.rulesets, extra]))
+    monkeypatch.setattr(records, "rules_in_force", lambda _session: CompiledRules([*shipped.rulesets, extra]))
     with db.write() as session, pytest.raises(Conflict) as refused:
         publish(session, actor=room.publisher, draft_id=draft_id)
     assert refused.value.code == "precheck_blocked"

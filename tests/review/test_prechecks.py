@@ -251,10 +251,10 @@ def test_the_cli_prints_each_finding_and_exits_1_when_one_blocks(tmp_path: Path)
     clean, blocked = tmp_path / "clean.txt", tmp_path / "blocked.txt"
     clean.write_text("关于攻府工作的通知\n", encoding="utf-8")
     blocked.write_bytes("\ufeff机密★1年\r\n联系：13812345678\n".encode())
-    quiet = CliRunner().invoke(cli, ["precheck", str(clean)])
+    quiet = CliRunner().invoke(cli, ["precheck", "--no-database", str(clean)])
     assert quiet.exit_code == 0
     assert f"{clean}:1:3: warn  typos.zhengfu [2,4) 「攻府」 → 政府" in quiet.stdout
-    loud = CliRunner().invoke(cli, ["precheck", str(blocked), "--json"])
+    loud = CliRunner().invoke(cli, ["precheck", "--no-database", str(blocked), "--json"])
     assert loud.exit_code == 1
     findings = json.loads(loud.stdout)
     text = blocked.read_bytes().decode()
@@ -271,7 +271,7 @@ def test_the_cli_refuses_an_unreadable_file_in_one_line(tmp_path: Path, content:
     path = tmp_path / "draft.txt"
     if content is not None:
         path.write_bytes(content)
-    refused = CliRunner().invoke(cli, ["precheck", str(path)])
+    refused = CliRunner().invoke(cli, ["precheck", "--no-database", str(path)])
     assert refused.exit_code == 1
     assert refused.stderr.startswith("error: ")
     assert message in refused.stderr

@@ -461,3 +461,20 @@ def test_a_drafts_precheck_is_shown_and_a_blocking_finding_overridden_over_http(
     assert client.post(url, json=good, headers=staff["review3"]).status_code == 409
     assert decide(client, staff, draft_id, "review2").status_code == 201
     assert client.get("/api/v1/drafts/999/precheck", headers=staff["auditor"]).status_code == 404
+
+
+def test_an_administrator_imports_a_word_list_over_http(client: TestClient, staff: Staff, db: Database) -> None:
+    make_user(db, "boss", "admin")
+    admin = bearer(db, "boss")
+    body = {"name": "local", "text": "内部通报\n", "severity": "block", "source": "本单位保密规定"}
+    assert client.post("/api/v1/rulesets", json=body, headers=staff["review3"]).status_code == 403
+    assert client.post("/api/v1/rulesets", json=body | {"name": "Bad"}, headers=admin).status_code == 422
+    assert client.post("/api/v1/rulesets", json=body | {"text": "\n"}, headers=admin).status_code == 422
+    imported = client.post("/api/v1/rulesets", json=body, headers=admin)
+    assert imported.status_code == 201, imported.text
+    local = next(r for r in imported.json()["rulesets"] if r["ruleset"] == "local")
+    assert (local["version"], local["terms"], local["imported"]) == (1, 1, True)
+    listed = client.get("/api/v1/rulesets", headers=staff["author"]).json()
+    assert listed["fingerprint"] == imported.json()["fingerprint"]
+    found = client.post("/api/v1/precheck", json={"text": "一份内部通报"}, headers=staff["author"]).json()
+    assert [(f["rule"], f["severity"]) for f in found["findings"]] == [("local.list", "block")]

@@ -9,11 +9,12 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from review.prechecks.current import rules_in_force
+from review.prechecks.imports import import_word_list, imported_in_force
 from review.prechecks.records import override_findings, precheck_view
 from review.views import readable_draft
 from web.api.deps import CurrentActor, DatabaseDep
 from web.api.drafts import ERRORS, DraftId
-from web.api.schemas import OverrideCreate, PrecheckIn
+from web.api.schemas import OverrideCreate, PrecheckIn, RulesetImport, error
 
 router = APIRouter(tags=["prechecks"])
 
@@ -43,9 +44,10 @@ class PrecheckOut(BaseModel):
 
 
 @router.post("/precheck", response_model=PrecheckOut)
-def precheck(body: PrecheckIn, _actor: CurrentActor) -> PrecheckOut:
+def precheck(body: PrecheckIn, _actor: CurrentActor, database: DatabaseDep) -> PrecheckOut:
     """Run the pre-checks on any text; nothing is stored. Evidence for people, never a decision."""
-    rules = rules_in_force()
+    with database.read() as session:
+        rules = rules_in_force(session)
     findings = rules.scan(body.text)
     return PrecheckOut(
         fingerprint=rules.fingerprint,
@@ -110,3 +112,61 @@ def override(draft_id: DraftId, body: OverrideCreate, actor: CurrentActor, datab
         )
     with database.read() as session:
         return _draft_precheck(session, actor, draft_id)
+
+
+class RulesetOut(BaseModel):
+    ruleset: str
+    version: int
+    label_zh: str
+    rules: int
+    terms: int
+    imported: bool
+
+
+class RulesetsOut(BaseModel):
+    fingerprint: str
+    rulesets: list[RulesetOut]
+
+
+def _rulesets(session: Any) -> RulesetsOut:
+    rules = rules_in_force(session)
+    imported = {spec.ruleset for spec in imported_in_force(session)}
+    return RulesetsOut(
+        fingerprint=rules.fingerprint,
+        rulesets=[
+            RulesetOut(
+                ruleset=spec.ruleset,
+                version=spec.version,
+                label_zh=spec.label.zh,
+                rules=len(spec.rules),
+                terms=sum(len(rule.terms) + len(rule.names) for rule in spec.rules),
+                imported=spec.ruleset in imported,
+            )
+            for spec in rules.rulesets
+        ],
+    )
+
+
+@router.get("/rulesets", response_model=RulesetsOut)
+def rulesets(_actor: CurrentActor, database: DatabaseDep) -> RulesetsOut:
+    """The rulesets in force: the shipped files and the newest version of each imported word list."""
+    with database.read() as session:
+        return _rulesets(session)
+
+
+@router.post("/rulesets", status_code=201, response_model=RulesetsOut, responses={403: error("needs the admin role")})
+def import_ruleset(body: RulesetImport, actor: CurrentActor, database: DatabaseDep) -> RulesetsOut:
+    """Import a word list as the next version of a ruleset (admin); it is in force from the next check."""
+    with database.write() as session:
+        import_word_list(
+            session,
+            actor=actor,
+            name=body.name,
+            text=body.text,
+            kind=body.kind,
+            severity=body.severity,
+            category=body.category,
+            source=body.source,
+        )
+    with database.read() as session:
+        return _rulesets(session)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
@@ -131,3 +131,18 @@ class OverrideCreate(_Body):
         min_length=1, max_length=200, description="the keys of the blocking findings to override"
     )
     reason: str = Field(max_length=REASON_MAX, description="why each finding may stand (required)")
+
+
+class RulesetImport(_Body):
+    name: str = Field(
+        pattern=r"^[a-z][a-z0-9_-]{0,31}$", description="the ruleset's name; a new import is its next version"
+    )
+    kind: Literal["terms", "names"] = "terms"
+    severity: Literal["block", "warn"] | None = Field(
+        default=None, description="default: block for names, warn for terms"
+    )
+    category: str = Field(default="词表", max_length=32)
+    source: str = Field(default="", max_length=200)
+    text: str = Field(
+        max_length=4 * 1024 * 1024, description="one term (or name) per line; lines starting # are comments"
+    )
