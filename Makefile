@@ -39,7 +39,6 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench.precheck
 	$(BIN)/python -m bench.audit
 
-
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

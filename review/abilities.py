@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from review.actors import Actor
-from review.enums import DraftState, Role, StepKind
+from review.enums import HEHONG, DraftState, Role, StepKind
 from review.errors import SanshenError
+from review.hehong import previous_round
 from review.models import Draft
 from review.rules import check_signer
 from review.runs import current_run, run_corrections, run_signoffs
@@ -77,6 +78,8 @@ def abilities(session: Session, actor: Actor, draft: Draft) -> Abilities:
                 why_not = refused
         else:
             checks = [Check(key, *wf.spec.check_label(key)) for key in step.checks]
+            if previous_round(session, draft, wf, step.id) is not None:
+                checks.append(Check(HEHONG, *wf.spec.check_label(HEHONG)))
             offer = DecisionOffer(step=step, revision=draft.revision, checks=checks)
             correct = step.kind is StepKind.PROOFREAD
     return Abilities(

@@ -99,7 +99,7 @@ _CACHE_SIZE = 32
 _CACHE_LOCK = threading.Lock()
 
 
-def _title_and_body_diff(old: Revision, draft: Draft) -> tuple[list[Piece], list[Piece]]:
+def _title_and_body_diff(old: Revision, draft: Draft | Revision) -> tuple[list[Piece], list[Piece]]:
     """Keyed by the two texts' hashes: a revision never changes, so neither does their diff."""
     key = (old.content_hash, draft.content_hash)
     with _CACHE_LOCK:
@@ -139,4 +139,18 @@ def diff_since_last_signature(session: Session, draft: Draft) -> Diff | None:
         body=body,
         signed_step=(last.step_label_zh, last.step_label_en),
         signed_by=last.full_name,
+    )
+
+
+def revision_diff(
+    session: Session, draft: Draft, from_number: int, to_number: int, *, step: tuple[str, str], by: str
+) -> Diff:
+    """Two revisions of a draft compared; `step` and `by` say whose work the newer one is."""
+    old, new = (
+        session.exec(select(Revision).where(col(Revision.draft_id) == draft.id, col(Revision.number) == number)).one()
+        for number in (from_number, to_number)
+    )
+    title, body = _title_and_body_diff(old, new)
+    return Diff(
+        from_revision=from_number, to_revision=to_number, title=title, body=body, signed_step=step, signed_by=by
     )

@@ -74,6 +74,7 @@ class EventKind(StrEnum):
     REJECTED = "rejected"
     PUBLISHED = "published"
     RETRACTED = "retracted"
+    PRECHECKED = "prechecked"
     PRECHECK_OVERRIDDEN = "precheck_overridden"
     RULESET_IMPORTED = "ruleset_imported"
     USER_CREATED = "user_created"
@@ -95,8 +96,12 @@ CHECK_LABELS: dict[str, tuple[str, str]] = {
     "factual": ("事实关", "factual"),
     "secrecy": ("保密关", "secrecy"),
     "language": ("文字关", "language"),
+    "hehong": ("核红", "previous corrections checked"),
 }
-"""The six checks (六关) a reviewer may attest, with their zh and en names."""
+"""The six checks (六关) a reviewer may attest, and 核红 (R19): a proofreader's attestation that the
+previous proofread's corrections were applied correctly, required when that round corrected the text.
+Each with its zh and en names."""
+HEHONG = "hehong"
 
 ROLE_LABELS: dict[Role, tuple[str, str]] = {
     Role.AUTHOR: ("采编", "author"),

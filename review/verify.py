@@ -37,7 +37,18 @@ from review.content import content_hash
 from review.decisions import signoff_record
 from review.enums import EventKind
 from review.keys import public_key_raw
-from review.models import ChainHead, Event, ImportedRuleset, PrecheckOverride, Publication, Revision, Signoff, User
+from review.models import (
+    ChainHead,
+    Event,
+    ImportedRuleset,
+    PrecheckOverride,
+    PrecheckResult,
+    Publication,
+    Revision,
+    Signoff,
+    User,
+)
+from review.prechecks.records import prechecked_record
 from review.prechecks.rulesets import RulesetSpec
 from review.trail import GENESIS_HASH, canonical_json, event_hash, event_record, head_signature_holds, iso_utc
 
@@ -52,6 +63,7 @@ NOTED_KINDS = DECISION_KINDS | {
     EventKind.RETRACTED.value,
     EventKind.PRECHECK_OVERRIDDEN.value,
     EventKind.RULESET_IMPORTED.value,
+    EventKind.PRECHECKED.value,
 }
 UNREADABLE = (ValueError, TypeError, KeyError, AttributeError, RecursionError, UnicodeError)
 Progress = Callable[[int], None]
@@ -116,6 +128,7 @@ class _Expected:
     retractions: dict[int, tuple[int, tuple[Any, ...]]] = field(default_factory=dict)
     overrides: dict[int, tuple[int, tuple[Any, ...]]] = field(default_factory=dict)
     rulesets: dict[int, tuple[int, tuple[Any, ...]]] = field(default_factory=dict)
+    prechecks: dict[int, tuple[int, bytes]] = field(default_factory=dict)
 
     def note(self, event: Any, at: str, payload: Any) -> str | None:
         """Remember what the event says of a row; say what is wrong if it lacks what its kind records."""
@@ -142,6 +155,8 @@ class _Expected:
             elif event.kind == EventKind.RETRACTED:
                 for publication_id in payload["publications"]:
                     self.retractions[int(publication_id)] = (event.seq, (event.actor, at, payload["reason"]))
+            elif event.kind == EventKind.PRECHECKED:
+                self.prechecks[int(payload["precheck_id"])] = (event.seq, _digest([event.draft_id, payload, at]))
             elif event.kind == EventKind.RULESET_IMPORTED:
                 self.rulesets[int(payload["ruleset_id"])] = (
                     event.seq,
@@ -158,6 +173,7 @@ class _Expected:
                             item["key"],
                             item["rule"],
                             event.actor,
+                            payload["name"],
                             payload["role"],
                             payload["reason"],
                             at,
@@ -402,7 +418,8 @@ def _verify_overrides(
             row.content_hash,
             row.finding_key,
             row.rule,
-            row.username,
+            row.username if usernames.get(row.user_id) == row.username else f"user id {row.user_id}",
+            row.full_name,
             row.role,
             row.reason,
             iso_utc(row.at),
@@ -432,6 +449,23 @@ def _verify_rulesets(
     if expected.rulesets:
         ruleset_id, (seq, _) = min(expected.rulesets.items(), key=lambda item: item[1][0])
         return result.fail(f"event {seq}", f"it records imported ruleset {ruleset_id}, which is missing", seq)
+    return _verify_prechecks(session, expected, result)
+
+
+def _verify_prechecks(session: Session, expected: _Expected, result: Verification) -> Verification:
+    """A stored pre-check result decides whether a draft may pass the gate: one inserted behind the trail
+    (a clean result for a text that has blocking findings) or changed would let it through."""
+    for row in _rows(session, PrecheckResult, col(PrecheckResult.id)):
+        result.rows += 1
+        name = f"pre-check result {row.id} of draft {row.draft_id}"
+        recorded = expected.prechecks.pop(row.id, None)
+        if recorded is None:
+            return result.fail(name, "no event records it: it was inserted behind the trail")
+        if _digest([row.draft_id, prechecked_record(row), iso_utc(row.created_at)]) != recorded[1]:
+            return result.fail(name, f"it differs from what event {recorded[0]} recorded: it was changed", recorded[0])
+    if expected.prechecks:
+        precheck_id, (seq, _) = min(expected.prechecks.items(), key=lambda item: item[1][0])
+        return result.fail(f"event {seq}", f"it records pre-check result {precheck_id}, which is missing", seq)
     return result
 
 

@@ -295,6 +295,8 @@ def _event_detail(kind: str, payload: dict[str, Any]) -> str:
         return f"cycle {payload['cycle']}: {' → '.join(payload['steps'])}"
     if kind == "published":
         return f"to {payload['channel']}, sha256 {payload['content_hash'][:12]}…"
+    if kind == "prechecked":
+        return f"{payload['blocking']} blocking, {payload['warnings']} warnings, rules {payload['fingerprint'][:12]}…"
     if kind == "precheck_overridden":
         found = ", ".join(f"「{o['text']}」 {o['rule']}" for o in payload["overrides"])
         return f"{found}: {payload['reason']}"

@@ -17,7 +17,7 @@ from review.enums import EventKind
 from review.errors import Invalid
 from review.models import ImportedRuleset
 from review.prechecks.rulesets import MAX_TERMS, RulesetSpec, RuleSpec, load_ruleset_folder
-from review.trail import append_event, iso_utc
+from review.trail import append_event, iso_utc, lock_chain
 from review.users import require_admin
 
 ListKind = Literal["terms", "names"]
@@ -61,12 +61,21 @@ def import_word_list(
     require_admin(session, actor)
     if kind not in ("terms", "names"):
         raise Invalid("a word list is of terms or of names", code="ruleset_invalid")
-    shipped = {spec.ruleset for spec in load_ruleset_folder(get_settings().rulesets)}
-    if name in shipped:
-        raise Invalid(f"{name!r} is a shipped ruleset; give the imported list another name", code="ruleset_invalid")
     terms = parse_word_list(text)
     check_one_line(category, "the category")
     check_one_line(source, "the source")
+    lock_chain(session)  # one import at a time: the next version number is read, then written
+    prefix = name.replace("-", "_")
+    shipped = {spec.ruleset for spec in load_ruleset_folder(get_settings().rulesets)}
+    imported = set(session.exec(select(ImportedRuleset.name).distinct()).all())
+    if name in shipped:
+        raise Invalid(f"{name!r} is a shipped ruleset; give the imported list another name", code="ruleset_invalid")
+    clash = sorted(other for other in shipped | imported if other != name and other.replace("-", "_") == prefix)
+    if clash:
+        raise Invalid(
+            f"{name!r} would give its rules the ids of ruleset {clash[0]!r}; choose another name",
+            code="ruleset_invalid",
+        )
     latest = session.exec(select(func.max(ImportedRuleset.version)).where(col(ImportedRuleset.name) == name)).one()
     version = (latest or 0) + 1
     digest = hashlib.sha256(text.encode()).hexdigest()

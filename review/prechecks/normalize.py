@@ -1,7 +1,8 @@
 """The text rules match on, with a map back to the original.
 
 Three steps, each keeping offsets: NFKC per character (full-width ASCII becomes ASCII, "１３８" is "138");
-zero-width characters are removed; spaces and punctuation between two CJK characters are removed, so
+invisible characters are removed (zero-width spaces and joiners, soft hyphens, direction marks, variation
+selectors: every format character); spaces and punctuation between two CJK characters are removed, so
 "敏 感", "敏*感" and "敏_感" match "敏感". The ordinary punctuation of running text (，。、；：！？ quotes
 and brackets) is kept: ignoring it would let "农村。长期" match "村长" across a sentence. Symbols such as
 ★ are kept too: a 密级 mark is made of them.
@@ -13,7 +14,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
-_ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff")
+_IGNORABLE_EXTRA = frozenset("\u034f\u115f\u1160\u3164\uffa0")
+"""Invisible characters that are not format characters (Cf): the combining grapheme joiner and Hangul fillers."""
 
 
 def is_cjk(char: str) -> bool:
@@ -39,9 +41,21 @@ def _is_separator(char: str) -> bool:
     return category[0] == "Z" or char == "\t" or (category[0] == "P" and char not in _RUNNING_TEXT_PUNCTUATION)
 
 
+def _invisible(char: str) -> bool:
+    """Format characters (zero-width spaces and joiners, soft hyphen, direction marks, invisible
+    operators …), variation selectors and the few other characters that render as nothing."""
+    code = ord(char)
+    return (
+        unicodedata.category(char) == "Cf"
+        or 0xFE00 <= code <= 0xFE0F
+        or 0xE0100 <= code <= 0xE01EF
+        or char in _IGNORABLE_EXTRA
+    )
+
+
 @cache
 def _nfkc(char: str) -> str:
-    return "" if char in _ZERO_WIDTH else unicodedata.normalize("NFKC", char)
+    return "" if _invisible(char) else unicodedata.normalize("NFKC", char)
 
 
 @dataclass(frozen=True)

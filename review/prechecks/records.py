@@ -64,7 +64,33 @@ def record_precheck(session: Session, draft: Draft) -> PrecheckResult:
     )
     session.add(result)
     session.flush()
+    append_event(
+        session,
+        kind=EventKind.PRECHECKED,
+        actor=None,
+        at=result.created_at,
+        draft_id=draft.id,
+        payload=prechecked_record(result),
+    )
     return result
+
+
+def findings_digest(findings: list[dict[str, Any]]) -> str:
+    return hashlib.sha256(canonical_json(findings).encode()).hexdigest()
+
+
+def prechecked_record(result: PrecheckResult) -> dict[str, Any]:
+    """What the trail records of a stored result, so that one inserted or changed behind it is found."""
+    return {
+        "precheck_id": result.id,
+        "revision": result.revision,
+        "content_hash": result.content_hash,
+        "fingerprint": result.fingerprint,
+        "rulesets": result.rulesets,
+        "findings_sha256": findings_digest(result.findings),
+        "blocking": result.blocking,
+        "warnings": result.warnings,
+    }
 
 
 def overrides_of(session: Session, draft: Draft) -> dict[str, PrecheckOverride]:
@@ -106,7 +132,7 @@ def signoff_reference(session: Session, draft: Draft, result: PrecheckResult) ->
     """What a sign-off records of the pre-check its signer saw."""
     return {
         "id": result.id,
-        "findings_sha256": hashlib.sha256(canonical_json(result.findings).encode()).hexdigest(),
+        "findings_sha256": findings_digest(result.findings),
         "fingerprint": result.fingerprint,
         "blocking": result.blocking,
         "warnings": result.warnings,

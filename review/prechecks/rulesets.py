@@ -89,8 +89,8 @@ class RuleSpec(_Strict):
             if not any(normalize_term(term) in normalize_term(word) for term in self.terms):
                 raise ValueError(f"except {word!r} contains none of the rule's terms")
         for name in self.names:
-            if not 2 <= len(name) <= 8:
-                raise ValueError(f"name {name!r}: a name has 2 to 8 characters")
+            if not 2 <= len(normalize_term(name)) <= 8:
+                raise ValueError(f"name {name!r}: a name has 2 to 8 visible characters")
         return self
 
 

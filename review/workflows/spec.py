@@ -99,10 +99,10 @@ class WorkflowSpec(_Strict):
         return gate is not None and ids.index(step_id) >= ids.index(gate)
 
     def overriding_roles(self) -> frozenset[Role]:
-        """Who may override a blocking finding: holders of a review step's role at or after the gate."""
-        return frozenset(
-            role for step in self.steps if step.kind is StepKind.REVIEW and self.gated(step.id) for role in step.roles
-        )
+        """Who may override a blocking finding: reviewers at 复审 or above — the roles of the review steps
+        from the second on (of the only one, in a workflow with one). Not moved by `precheck_gate`."""
+        reviews = [step for step in self.steps if step.kind is StepKind.REVIEW]
+        return frozenset(role for step in reviews[1:] or reviews for role in step.roles)
 
     def step(self, step_id: str) -> StepSpec | None:
         return next((s for s in self.steps if s.id == step_id), None)
@@ -238,6 +238,11 @@ def _cross_checks(spec: WorkflowSpec, doc: _Positioned) -> Iterator[Problem]:
                 yield doc.at((*where, "checks", check_index), f"unknown check {check!r}; known checks: {known}")
     if spec.precheck_gate is not None and spec.precheck_gate not in seen:
         yield doc.at(("precheck_gate",), f"unknown step {spec.precheck_gate!r} in precheck_gate")
+    elif spec.precheck_gate is not None and not spec.overriding_roles():
+        yield doc.at(
+            ("precheck_gate",),
+            "precheck_gate needs a review step: its signers are the ones who may override a blocking finding",
+        )
     reviews = [(index, step.id) for index, step in enumerate(spec.steps) if step.kind is StepKind.REVIEW]
 
     review_groups = {spec.distinct_group(step_id) for _, step_id in reviews}

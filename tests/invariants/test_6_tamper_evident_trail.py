@@ -346,6 +346,10 @@ def test_a_forged_checkpoint_or_a_rewritten_chain_under_one_is_found(trail: Data
         ("UPDATE imported_rulesets SET digest = repeat('0', 64)", "imported ruleset 1"),
         ("UPDATE imported_rulesets SET terms = 0", "imported ruleset 1"),
         ("DELETE FROM imported_rulesets", "event"),
+        ("UPDATE precheck_overrides SET full_name = '冒名' WHERE id = 1", "pre-check override 1"),
+        ("UPDATE precheck_overrides SET user_id = (SELECT min(id) FROM users) WHERE id = 1", "pre-check override 1"),
+        ("UPDATE precheck_results SET findings = '[]', blocking = 0", "pre-check result"),
+        ("DELETE FROM precheck_results WHERE id = 1", "event"),
     ],
 )
 def test_rows_changed_behind_the_trail_disagree_with_their_events(trail: Database, statement: str, named: str) -> None:

@@ -203,3 +203,20 @@ def test_an_override_inserted_behind_the_trail_is_found(db: Database, room: News
         result = verify_database(session)
     assert not result.ok
     assert "inserted behind the trail" in str(result.first_bad)
+
+
+def test_a_clean_result_inserted_behind_the_trail_is_found(db: Database, room: Newsroom) -> None:
+    """Someone with write access stores an empty result for a text with blocking findings, under a new
+    fingerprint, so that the gate would read it (review finding): verify names it."""
+    draft_id = submitted_draft(db, room, title=TITLE, body=SECRET_BODY)
+    (stored,) = results(db, draft_id)
+    with db.write() as session:
+        session.add(
+            PrecheckResult(
+                **{**stored.model_dump(exclude={"id"}), "fingerprint": "0" * 64, "findings": [], "blocking": 0}
+            )
+        )
+    with db.read() as session:
+        result = verify_database(session)
+    assert not result.ok
+    assert "inserted behind the trail" in str(result.first_bad)

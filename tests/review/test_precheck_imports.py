@@ -69,6 +69,14 @@ def test_a_bad_word_list_is_refused_and_nothing_is_stored(db: Database, name: st
         assert not session.exec(select(ImportedRuleset)).all()
 
 
+def test_a_name_whose_rule_ids_clash_with_another_ruleset_is_refused(db: Database) -> None:
+    """leader-names and leader_names would both give rules the id leader_names.list (review finding)."""
+    with db.write() as session:
+        import_word_list(session, actor=None, name="leader-names", text="王建国\n", kind="names")
+    with db.write() as session, pytest.raises(Invalid, match="ids of ruleset 'leader-names'"):
+        import_word_list(session, actor=None, name="leader_names", text="内部\n")
+
+
 def test_only_an_administrator_imports(db: Database, room: Newsroom) -> None:
     with db.write() as session, pytest.raises(Forbidden):
         import_word_list(session, actor=room.review3, name="local", text="甲乙\n")

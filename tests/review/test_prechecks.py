@@ -48,6 +48,19 @@ POSITIVE = [
     ("personal_data.bank_card", f"卡号：{BANK_CARD}", BANK_CARD),
     ("personal_data.mobile", "联系电话：138 1234 5678。", "138 1234 5678"),
     ("personal_data.mobile", "手机+86-13912345678", "+86-13912345678"),
+    (
+        "personal_data.resident_id",
+        f"身份证号：{RESIDENT_ID[:6]} {RESIDENT_ID[6:14]} {RESIDENT_ID[14:]}",
+        f"{RESIDENT_ID[:6]} {RESIDENT_ID[6:14]} {RESIDENT_ID[14:]}",
+    ),
+    (
+        "personal_data.resident_id",
+        f"{RESIDENT_ID[:6]}-{RESIDENT_ID[6:14]}-{RESIDENT_ID[14:]}",
+        f"{RESIDENT_ID[:6]}-{RESIDENT_ID[6:14]}-{RESIDENT_ID[14:]}",
+    ),
+    ("secrecy.mark", "机\u00ad密★", "机\u00ad密★"),
+    ("secrecy.mark", "秘\u034f密★", "秘\u034f密★"),
+    ("typos.zhengfu", "攻\u200e府", "攻\u200e府"),
     ("typos.zhengfu", "市人民攻府", "攻府"),
     ("typos.gongheguo", "中华人民共合国成立", "中华人民共合国"),
     ("typos.jiegan", "秸杆禁烧", "秸杆"),
@@ -78,6 +91,12 @@ NEAR_MISSES = [
     ("personal_data.mobile", "138****5678"),
     ("personal_data.mobile", "12812345678"),  # no mainland mobile starts 12
     ("personal_data.mobile", "订单号 9138123456789"),  # digits inside a longer number
+    ("personal_data.mobile", "投资15000000000元"),  # an amount of money
+    ("secrecy.period", "★2024年重点工作回顾"),  # a decorative star before a year
+    ("secrecy.period", "★ 3年来累计投入"),
+    ("xinhua.cunzhang", "建立农村长效管护机制"),
+    ("xinhua.cunzhang", "全村长势良好"),
+    ("xinhua.genzhi", "根治拖欠农民工工资"),
     ("xinhua.cunzhang", "农村长期以来"),
     ("xinhua.cunzhang", "新村长廊"),
     ("xinhua.north_korea", "东北朝鲜族"),
@@ -176,8 +195,21 @@ def test_same_pinyin_misspellings_of_a_listed_name_block_and_the_right_name_does
     assert [(f.text, f.severity, f.suggestion) for f in findings] == [
         ("杜家豪", "block", "核对领导姓名： 杜家毫"),
         ("王健国", "block", "核对领导姓名： 王建国"),
-        ("网建国", "block", "核对领导姓名： 王建国"),
     ]
+
+
+def test_ordinary_phrases_near_a_listed_name_do_not_block() -> None:
+    """Only a same-surname misspelling blocks; a two-character name's near miss warns (review finding)."""
+    short = parse_ruleset(
+        "ruleset: leaders\nversion: 1\nlabel: {zh: a, en: b}\nrules:\n  - {id: leaders.names, category: 政治, "
+        "severity: block, source: s, names: [李强, 李卫东, 王建国, 张伟]}\n",
+        "leaders.yaml",
+    )
+    rules = CompiledRules([short])
+    for phrase in ("能力强", "实力强大", "动力强劲", "加强管理卫东区", "依托全网建国家级平台", "网建国"):
+        assert rules.scan(phrase) == [], phrase
+    assert [(f.text, f.severity) for f in rules.scan("主张为先")] == [("张为", "warn")]
+    assert [(f.text, f.severity) for f in rules.scan("李卫冬同志")] == [("李卫冬", "block")]
 
 
 def test_a_homophone_sharing_no_character_with_a_name_is_not_flagged() -> None:

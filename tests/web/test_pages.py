@@ -732,3 +732,33 @@ def test_a_clean_text_says_so_and_offers_no_override(
     page = browser("ren").get(f"/drafts/{draft_id}")
     assert "未发现问题" in text_of(page)
     assert "override:" not in page.text
+
+
+def test_the_next_proofreader_sees_the_corrections_to_check_and_attests_hehong(
+    browser: Callable[[str], Browser], room: Newsroom, db: Database
+) -> None:
+    draft_id = submitted_draft(db, room, body="各单位：\n请于本月低前完成自查。")
+    first = browser("pat")
+    form = first.get(f"/drafts/{draft_id}/edit").text
+    saved = first.post(
+        f"/drafts/{draft_id}/edit",
+        {
+            "title": "关于开展安全生产检查的通知",
+            "body": "各单位：\n请于本月底前完成自查。",
+            "revision": 1,
+            "csrf_token": Browser.token_of(form),
+        },
+    )
+    assert saved.status_code == 303, saved.text
+    approve_through(db, room, draft_id, until="proof2")
+    second = browser("peng")
+    page = second.get(f"/drafts/{draft_id}")
+    assert "核红" in text_of(page)
+    assert "<del>低</del>" in page.text
+    assert "<ins>底</ins>" in page.text
+    assert 'name="check_hehong"' in page.text
+    refused = second.post(f"/drafts/{draft_id}/decision", decide_form("proof2", 2))
+    assert refused.status_code == 422
+    assert "须勾选本环节要求的全部核查项" in text_of(refused)
+    signed = second.post(f"/drafts/{draft_id}/decision", decide_form("proof2", 2, check_hehong="on"))
+    assert signed.status_code == 303

@@ -22,10 +22,12 @@ from review.diffs import diff_since_last_signature
 from review.drafts import create_draft, require_author, revise_draft, submit_draft
 from review.enums import Role
 from review.errors import Conflict, Invalid, NotFound, SanshenError
+from review.hehong import previous_round_diff
 from review.models import Channel, Draft
 from review.prechecks.records import may_override, override_findings, precheck_view
 from review.publishing import publish, retract
 from review.views import draft_trail, draft_view, earlier_cycles, list_drafts
+from review.workflows.registry import compiled
 from web.pages.base import Page, Posted, Visit, form_of, redirect, refused, render, wants_fragment
 
 router = APIRouter()
@@ -87,6 +89,7 @@ def draft_context(session: Session, actor: Actor, draft_id: int) -> dict[str, An
         "earlier": earlier_cycles(session, actor, draft_id),
         "channels": {c.key: c for c in channels(session)},
         "is_author": actor.id == draft.author_id,
+        "hehong": previous_round_diff(session, draft, compiled(session, draft.workflow_version_id)),
         "precheck": checked,
         "may_override": checked.open_blocking > 0 and may_override(session, actor, draft),
         "marked_title": marked(draft.title, 0, checked.findings),
