@@ -111,7 +111,7 @@ def test_a_draft_export_has_gaps_and_still_proves_each_line(newsroom_trail: int,
     export = tmp_path / "draft.jsonl"
     assert sanshen("audit", "export", "--draft", str(first), "-o", str(export)).returncode == 0
     *records, manifest = (json.loads(line) for line in export.read_text(encoding="utf-8").splitlines())
-    assert [record["kind"] for record in records] == ["created", "submitted", "decided"]
+    assert [record["kind"] for record in records] == ["created", "prechecked", "submitted", "decided"]
     assert manifest["manifest"]["filter"]["draft"] == first
     checked = sanshen("audit", "verify", str(export))
     assert checked.returncode == 0

@@ -100,6 +100,7 @@ def test_a_draft_taken_through_all_six_steps_and_published_at_the_terminal() -> 
     trail = run("trail", "1", "--as", "aud", password=PASSWORD)
     assert [line.split()[2] for line in trail.stdout.splitlines()] == [
         "created",
+        "prechecked",
         "submitted",
         *["decided"] * 6,
         "published",

@@ -114,8 +114,8 @@ steps:
         "line 3, column 38: step 'review1' is already in distinct_signers.0; a step may be in one group",
         "line 5, column 77: role 'publisher' cannot sign steps; use one of committee, proofreader, reviewer1, "
         "reviewer2, reviewer3",
-        "line 5, column 98: unknown check 'politcal'; known checks: factual, language, legal, policy, political, "
-        "secrecy",
+        "line 5, column 98: unknown check 'politcal'; known checks: factual, hehong, language, legal, policy, "
+        "political, secrecy",
         "line 6, column 10: step id 'review1' is used twice (first by steps.0)",
         "line 6, column 86: only committee steps take a quorum; review steps have one signer",
         "line 7, column 5: committee step 'proof1' needs a quorum of at least 2 distinct approvals (R13)",

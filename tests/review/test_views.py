@@ -85,9 +85,9 @@ def test_the_trail_lists_every_event_oldest_first(db: Database) -> None:
     draft_id = published_draft(db, room)
     with db.read() as session:
         events = draft_trail(session, room.auditor, draft_id)
-    assert [e.kind for e in events] == ["created", "submitted"] + ["decided"] * 6 + ["published"]
+    assert [e.kind for e in events] == ["created", "prechecked", "submitted"] + ["decided"] * 6 + ["published"]
     assert [e.seq for e in events] == sorted(e.seq for e in events)
-    assert events[2].payload["meaning"] == "一校 approve"
+    assert events[3].payload["meaning"] == "一校 approve"
     assert events[-1].payload["content_hash"] == events[-2].payload["content_hash"]
 
 

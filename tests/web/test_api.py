@@ -265,12 +265,12 @@ def test_audit_verify_export_and_public_key(client: TestClient, staff: Staff) ->
     verified = client.get("/api/v1/audit/verify", headers=staff["auditor"]).json()
     assert verified["ok"] is True
     assert verified["first_bad"] is None
-    assert verified["rows"] == 6 + 1
+    assert verified["rows"] == 6 + 1 + 1  # sign-offs, the revision, its pre-check result
     exported = client.get(f"/api/v1/audit/export?format=jsonl&draft={draft_id}", headers=staff["auditor"])
     assert exported.status_code == 200
     assert exported.headers["content-type"].startswith("application/x-ndjson")
     *lines, manifest = (json.loads(line) for line in exported.text.splitlines())
-    assert [e["kind"] for e in lines] == ["created", "submitted"] + ["decided"] * 6
+    assert [e["kind"] for e in lines] == ["created", "prechecked", "submitted"] + ["decided"] * 6
     assert manifest["manifest"]["events"] == len(lines)
     assert all(e["draft_id"] == draft_id for e in lines)
     as_csv = client.get("/api/v1/audit/export?format=csv", headers=staff["auditor"])
