@@ -72,7 +72,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--terms", type=int, default=10_000)
     parser.add_argument("--chars", type=int, default=20_000)
-    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--runs", type=int, default=60)
     args = parser.parse_args()
     rng = random.Random(7)
     terms = synthetic_terms(args.terms, rng)
