@@ -143,7 +143,10 @@ def _report(result: Verification, what: str) -> None:
         fail(f"{what}: {result.first_bad['record']}: {result.first_bad['reason']}")
     parts = [f"{result.events} events intact"]
     if result.rows:
-        parts.append(f"{result.rows} sign-off, revision and publication rows agree with their events")
+        parts.append(
+            f"{result.rows} recorded rows (sign-offs, revisions, publications, pre-checks, overrides, imported "
+            "rulesets) agree with their events"
+        )
     if result.checkpoints:
         checked = not any("checkpoints' signatures were not checked" in note for note in result.notes)
         parts.append(f"{result.checkpoints} checkpoint(s) {'hold' if checked else 'found'}")
