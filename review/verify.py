@@ -406,66 +406,41 @@ def _verify_publications(
 def _verify_overrides(
     session: Session, expected: _Expected, usernames: dict[int, str], result: Verification
 ) -> Verification:
-    for row in _rows(session, PrecheckOverride, col(PrecheckOverride.id)):
-        result.rows += 1
-        name = f"pre-check override {row.id}"
-        recorded = expected.overrides.pop(row.id, None)
-        if recorded is None:
-            return result.fail(name, "no event records it: it was inserted behind the trail")
-        fields = (
-            row.draft_id,
-            row.revision,
-            row.content_hash,
-            row.finding_key,
-            row.rule,
-            row.username if usernames.get(row.user_id) == row.username else f"user id {row.user_id}",
-            row.full_name,
-            row.role,
-            row.reason,
-            iso_utc(row.at),
-        )
-        if fields != recorded[1]:
-            return result.fail(name, f"it differs from what event {recorded[0]} recorded: it was changed", recorded[0])
-    if expected.overrides:
-        override_id, (seq, _) = min(expected.overrides.items(), key=lambda item: item[1][0])
-        return result.fail(f"event {seq}", f"it records pre-check override {override_id}, which is missing", seq)
-    return _verify_rulesets(session, expected, usernames, result)
+    """Overrides let blocking findings stand; imported word lists decide what blocks; a stored pre-check
+    result decides whether a draft may pass the gate. One inserted behind the trail (a clean result for a
+    text with blocking findings, say) or changed would let a draft through: each is checked against the
+    event that recorded it."""
 
+    def override(row: PrecheckOverride) -> tuple[Any, ...]:
+        user = row.username if usernames.get(row.user_id) == row.username else f"user id {row.user_id}"
+        fields = (row.draft_id, row.revision, row.content_hash, row.finding_key, row.rule, user, row.full_name)
+        return (*fields, row.role, row.reason, iso_utc(row.at))
 
-def _verify_rulesets(
-    session: Session, expected: _Expected, usernames: dict[int, str], result: Verification
-) -> Verification:
-    """Imported word lists decide what blocks: one added or changed behind the trail would change that."""
-    for row in _rows(session, ImportedRuleset, col(ImportedRuleset.id)):
-        result.rows += 1
-        name = f"imported ruleset {row.id} ({row.name} v{row.version})"
-        recorded = expected.rulesets.pop(row.id, None)
-        if recorded is None:
-            return result.fail(name, "no event records it: it was inserted behind the trail")
+    def ruleset(row: ImportedRuleset) -> tuple[Any, ...]:
         by = usernames.get(row.imported_by) if row.imported_by is not None else None
-        fields = (row.name, row.version, row.digest, row.terms, by, iso_utc(row.imported_at))
-        if fields != recorded[1] or RulesetSpec.model_validate(row.spec).digest() != row.digest:
-            return result.fail(name, f"it differs from what event {recorded[0]} recorded: it was changed", recorded[0])
-    if expected.rulesets:
-        ruleset_id, (seq, _) = min(expected.rulesets.items(), key=lambda item: item[1][0])
-        return result.fail(f"event {seq}", f"it records imported ruleset {ruleset_id}, which is missing", seq)
-    return _verify_prechecks(session, expected, result)
+        digest = row.digest if RulesetSpec.model_validate(row.spec).digest() == row.digest else "its rules differ"
+        return (row.name, row.version, digest, row.terms, by, iso_utc(row.imported_at))
 
+    def precheck(row: PrecheckResult) -> bytes:
+        return _digest([row.draft_id, prechecked_record(row), iso_utc(row.created_at)])
 
-def _verify_prechecks(session: Session, expected: _Expected, result: Verification) -> Verification:
-    """A stored pre-check result decides whether a draft may pass the gate: one inserted behind the trail
-    (a clean result for a text that has blocking findings) or changed would let it through."""
-    for row in _rows(session, PrecheckResult, col(PrecheckResult.id)):
-        result.rows += 1
-        name = f"pre-check result {row.id} of draft {row.draft_id}"
-        recorded = expected.prechecks.pop(row.id, None)
-        if recorded is None:
-            return result.fail(name, "no event records it: it was inserted behind the trail")
-        if _digest([row.draft_id, prechecked_record(row), iso_utc(row.created_at)]) != recorded[1]:
-            return result.fail(name, f"it differs from what event {recorded[0]} recorded: it was changed", recorded[0])
-    if expected.prechecks:
-        precheck_id, (seq, _) = min(expected.prechecks.items(), key=lambda item: item[1][0])
-        return result.fail(f"event {seq}", f"it records pre-check result {precheck_id}, which is missing", seq)
+    checks: list[tuple[type[SQLModel], dict[int, tuple[int, Any]], str, Callable[[Any], Any]]] = [
+        (PrecheckOverride, expected.overrides, "pre-check override", override),
+        (ImportedRuleset, expected.rulesets, "imported ruleset", ruleset),
+        (PrecheckResult, expected.prechecks, "pre-check result", precheck),
+    ]
+    for model, recorded, kind, fields_of in checks:
+        for row in _rows(session, model, col(model.id)):  # type: ignore[attr-defined]
+            result.rows += 1
+            name = f"{kind} {row.id}"
+            found = recorded.pop(row.id, None)
+            if found is None:
+                return result.fail(name, "no event records it: it was inserted behind the trail")
+            if fields_of(row) != found[1]:
+                return result.fail(name, f"it differs from what event {found[0]} recorded: it was changed", found[0])
+        if recorded:
+            row_id, (seq, _) = min(recorded.items(), key=lambda item: item[1][0])
+            return result.fail(f"event {seq}", f"it records {kind} {row_id}, which is missing", seq)
     return result
 
 

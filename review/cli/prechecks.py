@@ -17,6 +17,16 @@ from review.prechecks.records import override_findings, precheck_view
 from review.views import readable_draft
 
 
+def read_text(file: Path) -> str:
+    """The file's text exactly as it is (no newline translation: offsets count its characters)."""
+    try:
+        return file.read_bytes().decode("utf-8")
+    except OSError as error:
+        fail(f"cannot read {file}: {error.strerror}")
+    except UnicodeDecodeError as error:
+        fail(f"{file} is not UTF-8 text (byte {error.start} is not valid UTF-8)")
+
+
 @cli.command("precheck")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of findings instead of lines.")
@@ -32,12 +42,7 @@ def precheck(app: App, file: Path, as_json: bool, no_database: bool) -> None:
     Offsets count characters of the file exactly as it is (a BOM or a CR counts). Exit 0 when nothing
     blocks, 1 when a `block` finding exists.
     """
-    try:
-        text = file.read_bytes().decode("utf-8")
-    except OSError as error:
-        fail(f"cannot read {file}: {error.strerror}")
-    except UnicodeDecodeError as error:
-        fail(f"{file} is not UTF-8 text (byte {error.start} is not valid UTF-8)")
+    text = read_text(file)
     if no_database:
         rules = rules_in_force()
     else:
@@ -139,12 +144,7 @@ def ruleset_import(
     username: str | None,
 ) -> None:
     """Import FILE (UTF-8, one term per line; # comments) as the next version of ruleset NAME."""
-    try:
-        text = file.read_bytes().decode("utf-8")
-    except OSError as error:
-        fail(f"cannot read {file}: {error.strerror}")
-    except UnicodeDecodeError as error:
-        fail(f"{file} is not UTF-8 text (byte {error.start} is not valid UTF-8)")
+    text = read_text(file)
     actor = app.authenticate(username, None) if username else None
     with app.database().write() as session:
         row = import_word_list(

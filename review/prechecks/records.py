@@ -37,17 +37,21 @@ def checked_text(draft: Draft) -> str:
     return f"{draft.title}\n{draft.body}"
 
 
+def _stored(session: Session, draft: Draft, fingerprint: str) -> PrecheckResult | None:
+    return session.exec(
+        select(PrecheckResult).where(
+            PrecheckResult.draft_id == draft.id,
+            PrecheckResult.content_hash == draft.content_hash,
+            PrecheckResult.fingerprint == fingerprint,
+        )
+    ).first()
+
+
 def record_precheck(session: Session, draft: Draft) -> PrecheckResult:
     """The result of the rules in force on the draft's current text, run and stored if it is not yet."""
     assert draft.id is not None
     rules = rules_in_force(session)
-    stored = session.exec(
-        select(PrecheckResult).where(
-            PrecheckResult.draft_id == draft.id,
-            PrecheckResult.content_hash == draft.content_hash,
-            PrecheckResult.fingerprint == rules.fingerprint,
-        )
-    ).first()
+    stored = _stored(session, draft, rules.fingerprint)
     if stored is not None:
         return stored
     findings = [finding.as_json() for finding in rules.scan(checked_text(draft))]
@@ -278,13 +282,7 @@ class PrecheckView:
 
 def precheck_view(session: Session, draft: Draft) -> PrecheckView:
     rules = rules_in_force(session)
-    stored = session.exec(
-        select(PrecheckResult).where(
-            PrecheckResult.draft_id == draft.id,
-            PrecheckResult.content_hash == draft.content_hash,
-            PrecheckResult.fingerprint == rules.fingerprint,
-        )
-    ).first()
+    stored = _stored(session, draft, rules.fingerprint)
     text = checked_text(draft)
     found = stored.findings if stored is not None else [f.as_json() for f in rules.scan(text)]
     overridden = overrides_of(session, draft)

@@ -231,6 +231,14 @@ async def save(draft_id: DraftId, request: Request, current: Posted) -> Response
     return redirect(f"/drafts/{draft_id}?done={'saved' if changed else 'unchanged'}")
 
 
+def form_revision(form: dict[str, str]) -> int:
+    """The revision a form was made on; without it the form is stale or forged."""
+    try:
+        return int(form.get("revision", ""))
+    except ValueError:
+        raise Invalid("the form lacks the revision it was made on; reload the page", code="invalid_form") from None
+
+
 def _act(
     current: Visit, draft_id: int, notice: str, command: Callable[[Session], object], form: dict[str, str] | None = None
 ) -> Response:
@@ -253,11 +261,6 @@ async def decision(draft_id: DraftId, request: Request, current: Posted) -> Resp
     form = await form_of(request)
     # A ticked box sends "on"; the engine refuses keys the workflow does not know.
     checklist = {k.removeprefix("check_"): True for k, v in form.items() if k.startswith("check_") and v == "on"}
-    try:
-        revision = int(form.get("revision", ""))
-    except ValueError:
-        problem = Invalid("the form lacks the revision it was made on; reload the page", code="invalid_form")
-        return show_draft(current, draft_id, error=problem, form=form)
 
     def sign(session: Session) -> object:
         return decide(
@@ -266,7 +269,7 @@ async def decision(draft_id: DraftId, request: Request, current: Posted) -> Resp
             draft_id=draft_id,
             step=form.get("step", ""),
             decision=form.get("decision", ""),
-            revision=revision,
+            revision=form_revision(form),
             comment=form.get("comment", ""),
             checklist=checklist,
         )
@@ -300,15 +303,15 @@ async def withdraw(draft_id: DraftId, request: Request, current: Posted) -> Resp
 async def overrides(draft_id: DraftId, request: Request, current: Posted) -> Response:
     form = await form_of(request)
     keys = [key.removeprefix("override:") for key, value in form.items() if key.startswith("override:") and value]
-    try:
-        revision = int(form.get("revision", ""))
-    except ValueError:
-        problem = Invalid("the form lacks the revision it was made on; reload the page", code="invalid_form")
-        return show_draft(current, draft_id, error=problem, form=form)
 
     def let_stand(session: Session) -> object:
         return override_findings(
-            session, actor=current.user, draft_id=draft_id, revision=revision, keys=keys, reason=form.get("reason", "")
+            session,
+            actor=current.user,
+            draft_id=draft_id,
+            revision=form_revision(form),
+            keys=keys,
+            reason=form.get("reason", ""),
         )
 
     return _act(current, draft_id, "overridden", let_stand, form)
