@@ -10,6 +10,7 @@ publishing while a blocking finding stands, overridden only by a reviewer at 复
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,7 @@ from review.enums import ROLE_LABELS, DraftState, EventKind
 from review.errors import Conflict, Forbidden, Invalid
 from review.models import Draft, PrecheckOverride, PrecheckResult
 from review.prechecks.current import rules_in_force
+from review.prechecks.scan import CompiledRules
 from review.trail import append_event, canonical_json, iso_utc
 from review.users import refresh_actor
 from review.workflows.registry import compiled
@@ -280,11 +282,28 @@ class PrecheckView:
     overriding_roles: list[str]
 
 
+_FRESH: OrderedDict[tuple[str, str], list[dict[str, Any]]] = OrderedDict()
+_FRESH_SIZE = 64
+
+
+def _fresh_findings(rules: CompiledRules, content_hash: str, text: str) -> list[dict[str, Any]]:
+    """Findings not stored yet (the rules changed since the text was checked; a published draft is never
+    checked again): kept per text and fingerprint, so that each page view does not scan again."""
+    key = (content_hash, rules.fingerprint)
+    found = _FRESH.get(key)
+    if found is None:
+        found = [f.as_json() for f in rules.scan(text)]
+        _FRESH[key] = found
+        while len(_FRESH) > _FRESH_SIZE:
+            _FRESH.popitem(last=False)
+    return found
+
+
 def precheck_view(session: Session, draft: Draft) -> PrecheckView:
     rules = rules_in_force(session)
     stored = _stored(session, draft, rules.fingerprint)
     text = checked_text(draft)
-    found = stored.findings if stored is not None else [f.as_json() for f in rules.scan(text)]
+    found = stored.findings if stored is not None else _fresh_findings(rules, draft.content_hash, text)
     overridden = overrides_of(session, draft)
     findings = []
     body_start = len(draft.title) + 1

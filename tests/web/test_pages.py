@@ -762,3 +762,14 @@ def test_the_next_proofreader_sees_the_corrections_to_check_and_attests_hehong(
     assert "须勾选本环节要求的全部核查项" in text_of(refused)
     signed = second.post(f"/drafts/{draft_id}/decision", decide_form("proof2", 2, check_hehong="on"))
     assert signed.status_code == 303
+
+
+def test_a_text_with_hundreds_of_findings_shows_every_blocking_one_and_the_first_warnings(
+    browser: Callable[[str], Browser], room: Newsroom, db: Database
+) -> None:
+    draft_id = submitted_draft(db, room, body="各单位：" + "攻府，" * 400 + "\n机密★")
+    page = browser("ren").get(f"/drafts/{draft_id}")
+    assert page.status_code == 200
+    assert "另有 101 条提示未在此显示" in text_of(page)
+    assert page.text.count('<mark class="mark-warn"') == 299 * 2  # in the table and in the text
+    assert "机密★" in text_of(page)

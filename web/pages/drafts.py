@@ -36,6 +36,9 @@ ACTIONS = ("submit", "decision", "publish", "retract", "overrides")
 NOTICES = {"created", "saved", "submitted", "decided", "published", "retracted", "unchanged", "overridden"}
 STATE_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,31}")
 LIST_LIMIT = 50
+SHOWN_FINDINGS = 300
+"""Every blocking finding is shown; warnings up to this many in all (the API and `sanshen findings` list
+every one): a text with thousands of hits stays a page a browser can open."""
 
 
 def channels(session: Session) -> list[Channel]:
@@ -82,6 +85,9 @@ def draft_context(session: Session, actor: Actor, draft_id: int) -> dict[str, An
     view = draft_view(session, actor, draft_id)
     draft = _draft_row(session, draft_id)
     checked = precheck_view(session, draft)
+    blocking = [f for f in checked.findings if f["severity"] == "block"]
+    warnings = [f for f in checked.findings if f["severity"] != "block"]
+    shown = sorted(blocking + warnings[: max(SHOWN_FINDINGS - len(blocking), 0)], key=lambda f: f["start"])
     return {
         "draft": view,
         "can": abilities(session, actor, draft),
@@ -92,8 +98,10 @@ def draft_context(session: Session, actor: Actor, draft_id: int) -> dict[str, An
         "hehong": previous_round_diff(session, draft, compiled(session, draft.workflow_version_id)),
         "precheck": checked,
         "may_override": checked.open_blocking > 0 and may_override(session, actor, draft),
-        "marked_title": marked(draft.title, 0, checked.findings),
-        "marked_body": marked(draft.body, len(draft.title) + 1, checked.findings),
+        "findings": shown,
+        "hidden_findings": len(checked.findings) - len(shown),
+        "marked_title": marked(draft.title, 0, shown),
+        "marked_body": marked(draft.body, len(draft.title) + 1, shown),
     }
 
 
