@@ -12,12 +12,11 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from review.actors import Actor
-from review.enums import HEHONG, DraftState, Role, StepKind
+from review.enums import DraftState, Role, StepKind
 from review.errors import SanshenError
-from review.hehong import previous_round
+from review.hehong import checks_to_attest
 from review.models import Draft
-from review.rules import check_signer
-from review.runs import current_run, run_corrections, run_signoffs
+from review.rules import check_draft_signer
 from review.workflows.registry import compiled
 from review.workflows.spec import StepSpec
 
@@ -61,25 +60,13 @@ def abilities(session: Session, actor: Actor, draft: Draft) -> Abilities:
     why_not: SanshenError | None = None
     correct = False
     if step is not None:
-        run = current_run(session, draft)
-        assert run is not None
-        assert run.id is not None
         try:
-            check_signer(
-                wf.spec,
-                step,
-                actor,
-                author_id=draft.author_id,
-                signoffs=run_signoffs(session, run.id),
-                corrections=run_corrections(session, draft),
-            )
+            check_draft_signer(session, wf.spec, step, actor, draft)
         except SanshenError as refused:
             if set(step.roles) & actor.roles:
                 why_not = refused
         else:
-            checks = [Check(key, *wf.spec.check_label(key)) for key in step.checks]
-            if previous_round(session, draft, wf, step.id) is not None:
-                checks.append(Check(HEHONG, *wf.spec.check_label(HEHONG)))
+            checks = [Check(key, *wf.spec.check_label(key)) for key in checks_to_attest(session, draft, wf, step.id)]
             offer = DecisionOffer(step=step, revision=draft.revision, checks=checks)
             correct = step.kind is StepKind.PROOFREAD
     return Abilities(

@@ -11,9 +11,10 @@ import itertools
 from collections.abc import Iterator
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlmodel import Session, col, func, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from review.actors import Actor
 from review.enums import Role
@@ -37,16 +38,26 @@ def require_auditor(actor: Actor) -> None:
         raise Forbidden("reading the whole trail needs the auditor role (审计)", code="missing_role")
 
 
-def _stream(
-    session: Session, *, draft_id: int | None = None, since: datetime | None = None, until: datetime | None = None
-) -> Iterator[Event]:
-    statement = select(Event).order_by(col(Event.seq)).execution_options(yield_per=BATCH)
+_S = TypeVar("_S", bound=SelectOfScalar[Any])
+
+
+def _within(statement: _S, draft_id: int | None, since: datetime | None, until: datetime | None) -> _S:
+    """The events of one draft and/or a time range [since, until)."""
     if draft_id is not None:
         statement = statement.where(col(Event.draft_id) == draft_id)
     if since is not None:
         statement = statement.where(col(Event.at) >= since)
     if until is not None:
         statement = statement.where(col(Event.at) < until)
+    return statement
+
+
+def _stream(
+    session: Session, *, draft_id: int | None = None, since: datetime | None = None, until: datetime | None = None
+) -> Iterator[Event]:
+    statement = _within(
+        select(Event).order_by(col(Event.seq)).execution_options(yield_per=BATCH), draft_id, since, until
+    )
     for event in session.exec(statement):
         yield event
         session.expunge(event)
@@ -98,11 +109,5 @@ def _csv_safe(value: Any) -> Any:
 def count_events(
     session: Session, *, draft_id: int | None = None, since: datetime | None = None, until: datetime | None = None
 ) -> int:
-    statement = select(func.count()).select_from(Event)
-    if draft_id is not None:
-        statement = statement.where(col(Event.draft_id) == draft_id)
-    if since is not None:
-        statement = statement.where(col(Event.at) >= since)
-    if until is not None:
-        statement = statement.where(col(Event.at) < until)
+    statement = _within(select(func.count()).select_from(Event), draft_id, since, until)
     return session.exec(statement).one()

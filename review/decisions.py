@@ -22,7 +22,7 @@ from review.content import COMMENT_MAX, clean_text
 from review.db import lock_draft
 from review.enums import CHECK_LABELS, HEHONG, Decision, EventKind, RunOutcome, StepStatus
 from review.errors import Conflict, Invalid
-from review.hehong import previous_round
+from review.hehong import checks_to_attest, previous_round
 from review.models import Signoff
 from review.prechecks.records import record_precheck, require_no_open_blocks, signoff_reference
 from review.rules import approvals_of, check_signer, find_unfillable, load_candidates, step_name
@@ -148,13 +148,10 @@ def decide(
         )
     states = {state.step_id: state for state in run_steps(session, run.id)}
     if verdict is Decision.APPROVE:
-        missing = [key for key in spec_step.checks if checks.get(key) is not True]
-        earlier = previous_round(session, draft, wf, step)
-        if earlier is not None and checks.get(HEHONG) is not True:
-            missing.append(HEHONG)
+        missing = [key for key in checks_to_attest(session, draft, wf, step) if checks.get(key) is not True]
         if missing:
             named = ", ".join(f"{wf.spec.check_label(key)[0]} ({key})" for key in missing)
-            if earlier is not None and HEHONG in missing:
+            if HEHONG in missing and (earlier := previous_round(session, draft, wf, step)) is not None:
                 named += (
                     f" — 核红: check that the corrections {earlier.label[0]} made (revision "
                     f"{earlier.from_revision} → {earlier.to_revision}) were applied correctly (R19)"

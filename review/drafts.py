@@ -25,8 +25,8 @@ from review.enums import DraftState, EventKind, Importance, Role, RunOutcome, St
 from review.errors import Conflict, Forbidden, Invalid
 from review.models import Channel, Draft, Revision, StepState, WorkflowRun
 from review.prechecks.records import record_precheck
-from review.rules import check_signer, find_unfillable, load_candidates, step_name
-from review.runs import current_run, run_corrections, run_signoffs, steps_ever_applied
+from review.rules import check_draft_signer, find_unfillable, load_candidates, step_name
+from review.runs import steps_ever_applied
 from review.trail import append_event
 from review.users import refresh_actor
 from review.workflows.compiler import DraftFacts
@@ -180,17 +180,7 @@ def revise_draft(
                 "proofread step, and the author edits after a return (退改)",
                 code="not_editable",
             )
-        run = current_run(session, draft)
-        assert run is not None
-        assert run.id is not None
-        check_signer(
-            wf.spec,
-            step,
-            actor,
-            author_id=draft.author_id,
-            signoffs=run_signoffs(session, run.id),
-            corrections=run_corrections(session, draft),
-        )
+        check_draft_signer(session, wf.spec, step, actor, draft)
         if new_tags is not None and new_tags != draft.tags:
             raise Forbidden("a proofreader corrects the text; only the author changes tags", code="not_author")
         correction_step = step.id

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from review.diffs import Diff, revision_diff
-from review.enums import StepKind
+from review.enums import HEHONG, StepKind
 from review.models import Draft, Revision, User
 from review.runs import current_run, run_steps
 from review.workflows.compiler import CompiledWorkflow
@@ -68,3 +68,11 @@ def previous_round_diff(session: Session, draft: Draft, wf: CompiledWorkflow) ->
         .where(col(Revision.draft_id) == draft.id, col(Revision.number) == found.to_revision)
     ).one()
     return revision_diff(session, draft, found.from_revision, found.to_revision, step=found.label, by=corrector)
+
+
+def checks_to_attest(session: Session, draft: Draft, wf: CompiledWorkflow, step_id: str) -> list[str]:
+    """What an approval of `step_id` must attest: the step's own checks (R9), and 核红 after a
+    corrected proofread round (R19). The decision form offers these; `decide` requires them."""
+    step = wf.step(step_id)
+    own = list(step.checks) if step is not None else []
+    return [*own, HEHONG] if previous_round(session, draft, wf, step_id) is not None else own

@@ -21,7 +21,8 @@ from sqlmodel import Session, col, select
 from review.actors import Actor
 from review.enums import Decision, Role, StepKind
 from review.errors import Conflict, Forbidden
-from review.models import Signoff, User, UserQualification, UserRole
+from review.models import Draft, Signoff, User, UserQualification, UserRole
+from review.runs import require_run, run_corrections, run_signoffs
 from review.workflows.spec import StepSpec, WorkflowSpec
 
 
@@ -41,6 +42,20 @@ def group_rule(spec: WorkflowSpec, group: str) -> str:
 
 def _group_names(spec: WorkflowSpec, group: str) -> str:
     return "、".join(s.label.zh for s in spec.steps if spec.distinct_group(s.id) == group)
+
+
+def check_draft_signer(session: Session, spec: WorkflowSpec, step: StepSpec, actor: Actor, draft: Draft) -> Role:
+    """`check_signer` against the draft's current cycle: its decisions and its corrections so far."""
+    run = require_run(session, draft)
+    assert run.id is not None
+    return check_signer(
+        spec,
+        step,
+        actor,
+        author_id=draft.author_id,
+        signoffs=run_signoffs(session, run.id),
+        corrections=run_corrections(session, draft),
+    )
 
 
 def check_signer(

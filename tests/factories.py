@@ -12,8 +12,7 @@ from review.actors import Actor
 from review.db import Database
 from review.decisions import decide
 from review.drafts import create_draft, submit_draft
-from review.enums import HEHONG
-from review.hehong import previous_round
+from review.hehong import checks_to_attest
 from review.models import Draft, Signoff
 from review.publishing import publish
 from review.users import add_user, load_actor
@@ -103,12 +102,7 @@ def get_draft(db: Database, draft_id: int) -> Draft:
 
 def required_checks(session: Session, draft: Draft, step: str) -> dict[str, bool]:
     """The checks an approval of `step` must attest: the step's own, and 核红 after a corrected round."""
-    wf = compiled(session, draft.workflow_version_id)
-    spec = wf.step(step)
-    if spec is None:
-        return {}
-    hehong = [HEHONG] if previous_round(session, draft, wf, step) is not None else []
-    return dict.fromkeys([*spec.checks, *hehong], True)
+    return dict.fromkeys(checks_to_attest(session, draft, compiled(session, draft.workflow_version_id), step), True)
 
 
 def act(
