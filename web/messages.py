@@ -2,7 +2,8 @@
 
 The engine's own message is English and exact (which revision, which rule). English pages show it
 under the headline; Chinese pages show the headline alone, which names the problem and what to do —
-every code a page can meet has one (tests/web/test_i18n.py checks the codes the engine raises).
+every code a page can meet has one (tests/web/test_i18n.py checks the codes the engine raises) — except
+for the few whose headline cannot say what the message says (`EXACT_EVERYWHERE`).
 """
 
 from __future__ import annotations
@@ -67,6 +68,13 @@ HEADLINES: dict[str, str] = {
     "override_reason_required_too_long": TOO_LONG,
     "author_cannot_override": N_("You wrote this draft: its author may not override its pre-check findings."),
     "ruleset_invalid": N_("A pre-check ruleset on the server is invalid; ask its administrator."),
+    "word_list_invalid": N_("The word list was not imported; the reason follows."),
+    "word_list_missing": N_("Paste the list or choose a file to upload."),
+    "word_list_twice": N_("Paste the list or upload a file, not both."),
+    "word_list_not_utf8": N_("The file is not UTF-8 text: save it as UTF-8, one term per line, and upload it again."),
+    "invalid_ruleset_name": N_(
+        "A ruleset name has 1 to 32 lowercase letters, digits, '_' or '-', and starts with a letter."
+    ),
     "title_empty": N_("The title is empty."),
     "title_too_long": N_("The title is longer than %(limit)d characters."),
     "body_empty": N_("The text is empty."),
@@ -127,6 +135,11 @@ LIMITS: dict[str, dict[str, int]] = {
 }
 
 
+EXACT_EVERYWHERE = frozenset({"word_list_invalid"})
+"""Refusals only the engine's message makes precise (which line of a word list is wrong, and why): it is
+shown under the headline on Chinese pages too."""
+
+
 @dataclass(frozen=True)
 class Refusal:
     headline: str
@@ -137,4 +150,5 @@ def refusal_message(error: SanshenError) -> Refusal:
     """The refusal in the reader's language; English pages add the engine's exact message."""
     language = current()
     headline = language.gettext(HEADLINES.get(error.code, FORM)) % LIMITS.get(error.code, {})
-    return Refusal(headline, error.message if language.code == "en" else None)
+    exact = language.code == "en" or error.code in EXACT_EVERYWHERE
+    return Refusal(headline, error.message if exact else None)

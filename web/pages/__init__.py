@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from web.pages import admin, audit, auth, desk, drafts
+from web.pages import admin, audit, auth, desk, drafts, rulesets
 
 pages = APIRouter(include_in_schema=False)
-for section in (auth, desk, drafts, audit, admin):
+for section in (auth, desk, drafts, audit, admin, rulesets):
     pages.include_router(section.router)
