@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from review.actors import Actor
-from review.enums import DraftState, Role, StepKind
+from review.enums import CORRECTING_KINDS, Decision, DraftState, Role, StepKind
 from review.errors import SanshenError
-from review.hehong import checks_to_attest
+from review.hehong import changes_signed, checks_to_attest
 from review.models import Draft
 from review.rules import check_draft_signer
+from review.runs import require_run, run_corrections
 from review.workflows.registry import compiled
 from review.workflows.spec import StepSpec
 
@@ -35,6 +36,11 @@ class DecisionOffer:
     step: StepSpec
     revision: int
     checks: list[Check]
+    decisions: tuple[Decision, ...]
+    """What may be decided now: at a read-through, 付印 (approve) if its reader corrected nothing, else
+    改后付印 (approve_with_changes); once signed 改后付印, another person's approval checks it (R20)."""
+    checking_changes: bool
+    """The step is a read-through signed 改后付印, waiting for its corrections to be checked."""
 
 
 @dataclass(frozen=True)
@@ -67,8 +73,22 @@ def abilities(session: Session, actor: Actor, draft: Draft) -> Abilities:
                 why_not = refused
         else:
             checks = [Check(key, *wf.spec.check_label(key)) for key in checks_to_attest(session, draft, wf, step.id)]
-            offer = DecisionOffer(step=step, revision=draft.revision, checks=checks)
-            correct = step.kind is StepKind.PROOFREAD
+            checking = False
+            approve = Decision.APPROVE
+            if step.kind is StepKind.READTHROUGH:
+                run = require_run(session, draft)
+                assert run.id is not None
+                checking = changes_signed(session, run.id, step.id)
+                corrected = any(step_id == step.id for step_id, _ in run_corrections(session, draft))
+                approve = Decision.APPROVE_WITH_CHANGES if corrected and not checking else Decision.APPROVE
+            offer = DecisionOffer(
+                step=step,
+                revision=draft.revision,
+                checks=checks,
+                decisions=(approve, Decision.RETURN, Decision.REJECT),
+                checking_changes=checking,
+            )
+            correct = step.kind in CORRECTING_KINDS and not checking
     return Abilities(
         submit=author and editable_state,
         edit=(author and editable_state) or correct,

@@ -20,7 +20,8 @@ from review import clock
 from review.actors import Actor
 from review.content import COMMENT_MAX, clean_text
 from review.db import lock_draft
-from review.enums import CHECK_LABELS, HEHONG, Decision, EventKind, RunOutcome, StepStatus
+from review.enums import CHECK_LABELS, CORRECTING_KINDS, HEHONG, Decision, EventKind, RunOutcome, StepKind, StepStatus
+from review.errorrate import error_report
 from review.errors import Conflict, Invalid
 from review.hehong import checks_to_attest, previous_round
 from review.models import Signoff
@@ -30,11 +31,13 @@ from review.runs import require_run, run_corrections, run_signoffs, run_steps
 from review.trail import append_event, iso_utc
 from review.users import refresh_actor
 from review.workflows.registry import compiled
+from review.workflows.spec import StepSpec
 
 CHECKLIST_MAX = 50
 _CHECK_KEY = re.compile(r"[a-z][a-z0-9_]{0,31}")
 _EVENT_OF = {
     Decision.APPROVE: EventKind.DECIDED,
+    Decision.APPROVE_WITH_CHANGES: EventKind.DECIDED,
     Decision.RETURN: EventKind.RETURNED,
     Decision.REJECT: EventKind.REJECTED,
 }
@@ -45,7 +48,11 @@ def parse_decision(value: str) -> Decision:
     try:
         return Decision(value)
     except ValueError:
-        raise Invalid(f"unknown decision {value!r}; use approve, return or reject", code="unknown_decision") from None
+        raise Invalid(
+            f"unknown decision {value!r}; use approve, return or reject (or, at a read-through, "
+            "approve_with_changes for 改后付印)",
+            code="unknown_decision",
+        ) from None
 
 
 def clean_checklist(checklist: Mapping[str, Any] | None) -> dict[str, bool]:
@@ -92,6 +99,8 @@ def signoff_record(signoff: Signoff) -> dict[str, Any]:
     }
     if signoff.precheck is not None:
         record["precheck"] = signoff.precheck
+    if signoff.errors is not None:
+        record["errors"] = signoff.errors
     return record
 
 
@@ -147,7 +156,11 @@ def decide(
             code="invalid_checklist",
         )
     states = {state.step_id: state for state in run_steps(session, run.id)}
-    if verdict is Decision.APPROVE:
+    corrected = any(step_id == step for step_id, _ in corrections)
+    with_changes = any(s.step_id == step and s.decision == Decision.APPROVE_WITH_CHANGES for s in signoffs)
+    _check_readthrough(spec_step, verdict, corrected=corrected, with_changes=with_changes)
+    quorum = spec_step.quorum + (1 if with_changes or verdict is Decision.APPROVE_WITH_CHANGES else 0)
+    if verdict is Decision.APPROVE_WITH_CHANGES or verdict is Decision.APPROVE:
         missing = [key for key in checks_to_attest(session, draft, wf, step) if checks.get(key) is not True]
         if missing:
             named = ", ".join(f"{wf.spec.check_label(key)[0]} ({key})" for key in missing)
@@ -159,7 +172,10 @@ def decide(
             raise Invalid(
                 f"approving {step_name(spec_step)} needs these checks attested: {named}", code="missing_checks"
             )
-        remaining = wf.ordered({i for i, state in states.items() if state.position >= states[step].position})
+        remaining = [
+            s.model_copy(update={"quorum": quorum}) if s.id == step else s
+            for s in wf.ordered({i for i, state in states.items() if state.position >= states[step].position})
+        ]
         refusal = find_unfillable(
             wf.spec,
             remaining,
@@ -175,13 +191,17 @@ def decide(
                 rule=refusal.rule,
             )
 
-    if verdict is Decision.APPROVE and wf.spec.gated(step):
+    approving = verdict in (Decision.APPROVE, Decision.APPROVE_WITH_CHANGES)
+    if approving and wf.spec.gated(step):
         checked = require_no_open_blocks(session, draft, doing=f"approving {step_name(spec_step)}")
     else:
         checked = record_precheck(session, draft)
     slot = sum(1 for s in signoffs if s.step_id == step) + 1
-    if slot > spec_step.quorum:
+    if slot > quorum:
         raise Conflict(f"{step_name(spec_step)} already has its decision; reload the draft", code="concurrent_decision")
+    errors = None
+    if approving and spec_step.kind in CORRECTING_KINDS and (report := error_report(session, draft, wf)) is not None:
+        errors = report.record(step)
     at = clock.now()
     signoff = Signoff(
         draft_id=draft.id,
@@ -191,7 +211,7 @@ def decide(
         step_label_zh=spec_step.label.zh,
         step_label_en=spec_step.label.en,
         slot=slot,
-        quorum=spec_step.quorum,
+        quorum=quorum,
         distinct_group=wf.spec.distinct_group(step),
         user_id=actor.id,
         username=actor.username,
@@ -204,6 +224,7 @@ def decide(
         revision=draft.revision,
         content_hash=draft.content_hash,
         precheck=signoff_reference(session, draft, checked),
+        errors=errors,
         at=at,
     )
     session.add(signoff)
@@ -215,11 +236,13 @@ def decide(
             code="concurrent_decision",
         ) from None
 
+    # 改后付印 is not yet an approval: the step waits for someone to check the corrections (R20).
     approvals = sum(1 for s in [*signoffs, signoff] if s.step_id == step and s.decision == Decision.APPROVE)
-    new_state = wf.fire(draft, verdict.value, steps=frozenset(states), approvals=approvals)
+    trigger = Decision.APPROVE if approving else verdict
+    new_state = wf.fire(draft, trigger.value, steps=frozenset(states), approvals=approvals)
     if new_state != step:
         current = states[step]
-        if verdict is Decision.APPROVE:
+        if approving:
             current.status, current.completed_at = StepStatus.SIGNED.value, at
             if new_state in states:
                 states[new_state].status, states[new_state].activated_at = StepStatus.ACTIVE.value, at
@@ -245,3 +268,33 @@ def decide(
         payload={**signoff_record(signoff), "cycle": run.cycle, "state": new_state},
     )
     return signoff
+
+
+def _check_readthrough(step: StepSpec, verdict: Decision, *, corrected: bool, with_changes: bool) -> None:
+    """付印 and 改后付印 (R20): a read-through whose reader corrected the text is signed 改后付印, and then
+    approved by someone else who checks those corrections; one that corrected nothing is signed 付印."""
+    if verdict is Decision.APPROVE_WITH_CHANGES:
+        if step.kind is not StepKind.READTHROUGH:
+            raise Invalid(
+                f"approve_with_changes (改后付印) ends a read-through (通读); {step_name(step)} is approved, "
+                "returned or rejected",
+                code="unknown_decision",
+            )
+        if with_changes:
+            raise Conflict(
+                f"{step_name(step)} is already signed 改后付印; reload the draft", code="concurrent_decision"
+            )
+        if not corrected:
+            raise Invalid(
+                f"改后付印 means the text was corrected in {step_name(step)}: make the corrections first, "
+                "or sign 付印 (approve) if the text needs none (R20)",
+                code="no_corrections",
+                rule="R20",
+            )
+    elif verdict is Decision.APPROVE and step.kind is StepKind.READTHROUGH and corrected and not with_changes:
+        raise Invalid(
+            f"the text was corrected in {step_name(step)}: sign 改后付印 (approve_with_changes), and someone else "
+            "checks the corrections before release (R20)",
+            code="corrections_unchecked",
+            rule="R20",
+        )

@@ -28,7 +28,8 @@ from fpdf.fonts import FontFace
 from sqlmodel import Session, select
 
 from review import clock
-from review.enums import CHECK_LABELS, ROLE_LABELS, EventKind, Role
+from review.enums import CHECK_LABELS, ERROR_RATE, HEHONG, ROLE_LABELS, Decision, EventKind, Role, StepKind
+from review.errorrate import ERROR_CATEGORIES
 from review.errors import Conflict, Invalid, NotFound
 from review.models import ChainHead, Channel, Draft, Event
 from review.trail import draft_events, event_hash, hashed_fields, iso_utc
@@ -40,7 +41,8 @@ FONT_CANDIDATES = (
     Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
     Path("/usr/share/fonts/truetype/arphic/uming.ttc"),
 )
-DECISION_ZH = {"approve": "同意", "return": "退改", "reject": "退稿"}
+DECISION_ZH = {"approve": "同意", "approve_with_changes": "改后付印", "return": "退改", "reject": "退稿"}
+VERDICT_ZH = {"within": "合格", "over": "超标", "no_limit": "无法定限值"}
 OUTCOME_ZH = {"in_progress": "进行中", "approved": "通过", "returned": "退改", "rejected": "退稿"}
 STATE_ZH = {
     "draft": "草稿",
@@ -167,6 +169,7 @@ def _apply(sheet: _Sheet, event: Event, payload: dict[str, Any]) -> None:
                 "user": event.actor,
                 "name": payload.get("name", event.actor),
                 "step": payload.get("step"),
+                "errors": payload.get("errors"),
                 "at": at,
             }
         )
@@ -309,13 +312,14 @@ def _render(pdf: FPDF, sheet: _Sheet, zone: ZoneInfo, channels: dict[str, str]) 
             f"自第 {cycle.started_revision} 版起",
         )
         _signatures(pdf, cycle, zone)
+    _error_rate(pdf, sheet)
     _heading(pdf, "修订 Revisions")
     pdf.set_font("cjk", size=8)
     with pdf.table(col_widths=(12, 36, 36, 98), wrapmode=WrapMode.CHAR, line_height=4.6, text_align="LEFT") as table:
         table.row(["版 Rev", "修订人 By", "时间 UTC", "内容 SHA-256 / 说明"])
         for revision in sheet.revisions:
             kind = (
-                f"{revision['step']} 校对改正"
+                f"{revision['step']} 校对改正：差错 {_counts_zh(revision.get('errors') or {})}"
                 if revision["step"]
                 else ("新建" if revision["number"] == 1 else "作者修改")
             )
@@ -372,6 +376,53 @@ def _render(pdf: FPDF, sheet: _Sheet, zone: ZoneInfo, channels: dict[str, str]) 
         _facts(pdf, rows)
 
 
+def _decision_zh(signoff: dict[str, Any]) -> str:
+    """同意, 退改 …; a read-through's approval is 付印, or, after 改后付印, the check of its corrections."""
+    decision = str(signoff["decision"])
+    if signoff.get("step_kind") == StepKind.READTHROUGH and decision == Decision.APPROVE:
+        return "核红无误，付印" if signoff.get("checklist", {}).get(HEHONG) else "付印"
+    return DECISION_ZH.get(decision, decision)
+
+
+def _counts_zh(counts: dict[str, int]) -> str:
+    named = [f"{ERROR_CATEGORIES.get(k, (k, k))[0]} {n}" for k, n in counts.items() if n]
+    return "、".join(named) or "无"
+
+
+def _limit_zh(limit: float | None) -> str:
+    return "无限值" if limit is None else f"限 {limit:g}/万"
+
+
+def _error_rate(pdf: FPDF, sheet: _Sheet) -> None:
+    """The last cycle's verdict: the last proofread's rate against the limit, and 终审's acknowledgement (R21)."""
+    if not sheet.cycles:
+        return
+    cycle = sheet.cycles[-1]
+    final = next((s for s in cycle.signoffs if (s.get("errors") or {}).get("final")), None)
+    if final is None:
+        return
+    found = final["errors"]
+    verdict = VERDICT_ZH.get(found["verdict"], found["verdict"])
+    rows = [
+        (
+            "末校次 Last proofread",
+            f"{final['step_label']['zh']}：差错 {_counts_zh(found['counts'])}，计 {found['errors']:g} 个，"
+            f"{found['characters']} 字，差错率 {found['rate']:g}/万",
+        ),
+        ("结论 Verdict", f"{verdict}（{_limit_zh(found['limit'])}，{found['medium']}）"),
+    ]
+    if found["verdict"] == "over":
+        seen = [s for s in cycle.signoffs if s.get("checklist", {}).get(ERROR_RATE)]
+        rows.append(
+            (
+                "终审知悉 Acknowledged",
+                "、".join(f"{s['step_label']['zh']} {s['name']} ({s['user']})" for s in seen) or "尚未 not yet",
+            )
+        )
+    _heading(pdf, "差错率 Error rate (R21)")
+    _facts(pdf, rows)
+
+
 def _attested_in_order(checklist: dict[str, bool]) -> list[str]:
     """The checks attested, in the order of 六关 (the payload's keys are sorted alphabetically)."""
     known = [key for key in CHECK_LABELS if checklist.get(key)]
@@ -395,7 +446,7 @@ def _signatures(pdf: FPDF, cycle: _Cycle, zone: ZoneInfo) -> None:
                 role = ROLE_LABELS.get(Role(signoff["role"]), (signoff["role"], ""))[0]
                 attested = _attested_in_order(signoff["checklist"])
                 checks = "、".join(CHECK_LABELS.get(k, (k, k))[0] for k in attested) or "—"
-                meaning = f"{signoff['step_label']['zh']} {DECISION_ZH.get(signoff['decision'], signoff['decision'])}"
+                meaning = f"{signoff['step_label']['zh']} {_decision_zh(signoff)}"
                 table.row(
                     [
                         f"{signoff['step_label']['zh']}\n{step}",
@@ -414,9 +465,16 @@ def _signatures(pdf: FPDF, cycle: _Cycle, zone: ZoneInfo) -> None:
                     if checked
                     else ""
                 )
+                found = signoff.get("errors")
+                errors = (
+                    f"    差错 {_counts_zh(found['counts'])}，差错率 {found['rate']:g}/万"
+                    f"（{_limit_zh(found['limit'])}，{VERDICT_ZH.get(found['verdict'], found['verdict'])}）"
+                    if found
+                    else ""
+                )
                 row.cell(
                     f"第 {signoff['revision']} 版 SHA-256 {signoff['content_hash']}    签署于 "
-                    f"{_times(signed_at, zone)}{precheck}",
+                    f"{_times(signed_at, zone)}{precheck}{errors}",
                     colspan=5,
                     style=detail,
                 )

@@ -13,7 +13,8 @@ Nobody else, and nobody while a review step is active: a reviewer returns the dr
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -21,12 +22,13 @@ from review import clock
 from review.actors import Actor
 from review.content import clean_body, clean_tags, clean_title, content_hash
 from review.db import lock_draft
-from review.enums import DraftState, EventKind, Importance, Role, RunOutcome, StepKind, StepStatus
+from review.enums import CORRECTING_KINDS, Decision, DraftState, EventKind, Importance, Role, RunOutcome, StepStatus
+from review.errorrate import UNCLASSIFIED, changed_places, clean_errors
 from review.errors import Conflict, Forbidden, Invalid
 from review.models import Channel, Draft, Revision, StepState, WorkflowRun
 from review.prechecks.records import record_precheck
 from review.rules import check_draft_signer, find_unfillable, load_candidates, step_name
-from review.runs import steps_ever_applied
+from review.runs import require_run, run_signoffs, steps_ever_applied
 from review.trail import append_event
 from review.users import refresh_actor
 from review.workflows.compiler import DraftFacts
@@ -148,15 +150,19 @@ def revise_draft(
     body: str | None = None,
     tags: Iterable[str] | None = None,
     expected_revision: int | None = None,
+    errors: Mapping[str, Any] | None = None,
 ) -> Draft:
     """Save an edit. A save that changes nothing creates nothing and voids nothing.
 
     `expected_revision` is the revision the editor started from: if another save came first, the
-    edit is refused rather than silently overwriting it.
+    edit is refused rather than silently overwriting it. `errors` counts, by category, the errors a
+    proofreader's correction fixes (差错率, R21); a correction without them counts each changed place
+    as one unclassified error.
     """
     new_title = clean_title(title) if title is not None else None
     new_body = clean_body(body) if body is not None else None
     new_tags = clean_tags(tags) if tags is not None else None
+    error_counts = clean_errors(errors)
     draft = lock_draft(session, draft_id)
     actor = refresh_actor(session, actor)
     if expected_revision is not None and expected_revision != draft.revision:
@@ -174,10 +180,20 @@ def revise_draft(
                 code="not_author",
             )
     elif (step := wf.step(draft.state)) is not None:
-        if actor.id == draft.author_id or step.kind is not StepKind.PROOFREAD:
+        if actor.id == draft.author_id or step.kind not in CORRECTING_KINDS:
             raise (Conflict if actor.id == draft.author_id else Forbidden)(
                 f"the draft is under review at {step_name(step)}; only a proofreader corrects text inside a "
-                "proofread step, and the author edits after a return (退改)",
+                "proofread or read-through step, and the author edits after a return (退改)",
+                code="not_editable",
+            )
+        run = require_run(session, draft)
+        assert run.id is not None
+        if any(
+            s.step_id == step.id and s.decision == Decision.APPROVE_WITH_CHANGES for s in run_signoffs(session, run.id)
+        ):
+            raise Conflict(
+                f"{step_name(step)} was signed 改后付印: its corrections are being checked; if they are wrong, "
+                "return the draft (R20)",
                 code="not_editable",
             )
         check_draft_signer(session, wf.spec, step, actor, draft)
@@ -186,11 +202,21 @@ def revise_draft(
         correction_step = step.id
     else:
         raise Conflict(f"a draft in state {draft.state!r} can no longer be edited", code="not_editable")
+    if error_counts is not None and correction_step is None:
+        raise Invalid(
+            "error counts (差错) are recorded on a proofreader's corrections inside a proofread step, "
+            "not on the author's edits",
+            code="invalid_errors",
+        )
 
     at = clock.now()
     title_out = new_title if new_title is not None else draft.title
     body_out = new_body if new_body is not None else draft.body
     digest = content_hash(title_out, body_out)
+    if error_counts and digest == draft.content_hash:
+        raise Invalid(
+            "the text is unchanged: errors are counted on the correction that fixes them", code="invalid_errors"
+        )
     if new_tags is not None and new_tags != draft.tags:
         append_event(
             session,
@@ -205,6 +231,8 @@ def revise_draft(
     if digest != draft.content_hash:
         assert draft.id is not None
         added, removed = _change_size(f"{draft.title}\n{draft.body}", f"{title_out}\n{body_out}")
+        if correction_step is not None and error_counts is None:
+            error_counts = {UNCLASSIFIED: changed_places(draft.title, draft.body, title_out, body_out)}
         payload = {
             "revision": draft.revision + 1,
             "previous_revision": draft.revision,
@@ -217,6 +245,8 @@ def revise_draft(
             "cycle": draft.cycle,
             "name": actor.full_name,
         }
+        if correction_step is not None:
+            payload["errors"] = error_counts
         draft.revision += 1
         draft.title, draft.body, draft.content_hash = title_out, body_out, digest
         draft.updated_at = at
@@ -230,6 +260,7 @@ def revise_draft(
                 author_id=actor.id,
                 cycle=draft.cycle,
                 step_id=correction_step,
+                errors=error_counts,
                 created_at=at,
             )
         )

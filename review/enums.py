@@ -21,12 +21,21 @@ class Decision(StrEnum):
     APPROVE = "approve"
     RETURN = "return"
     REJECT = "reject"
+    APPROVE_WITH_CHANGES = "approve_with_changes"
+    """改后付印: a read-through approved after its reader corrected the text; someone else checks the
+    corrections before the step is done (R20)."""
 
 
 class StepKind(StrEnum):
     PROOFREAD = "proofread"
     REVIEW = "review"
     COMMITTEE = "committee"
+    READTHROUGH = "readthrough"
+    """通读: a reading in full of the final text, ending in 付印 or 改后付印 (R15, R20)."""
+
+
+CORRECTING_KINDS = frozenset({StepKind.PROOFREAD, StepKind.READTHROUGH})
+"""Steps inside which the signer may correct the text (R18)."""
 
 
 class StepStatus(StrEnum):
@@ -77,6 +86,7 @@ class EventKind(StrEnum):
     PRECHECKED = "prechecked"
     PRECHECK_OVERRIDDEN = "precheck_overridden"
     RULESET_IMPORTED = "ruleset_imported"
+    CHANNEL_CHANGED = "channel_changed"
     USER_CREATED = "user_created"
     USER_DEACTIVATED = "user_deactivated"
     USER_REACTIVATED = "user_reactivated"
@@ -97,11 +107,16 @@ CHECK_LABELS: dict[str, tuple[str, str]] = {
     "secrecy": ("保密关", "secrecy"),
     "language": ("文字关", "language"),
     "hehong": ("核红", "previous corrections checked"),
+    "read_in_full": ("通读全文", "read in full"),
+    "error_rate": ("差错率超标已知悉", "error rate over the limit seen"),
 }
-"""The six checks (六关) a reviewer may attest, and 核红 (R19): a proofreader's attestation that the
-previous proofread's corrections were applied correctly, required when that round corrected the text.
-Each with its zh and en names."""
+"""The six checks (六关) a reviewer may attest; 核红 (R19): a proofreader's attestation that the previous
+round's corrections were applied correctly, required when that round corrected the text; 通读全文, which
+a read-through attests (R20); and the final review's acknowledgement that the last proofread found more
+errors than the channel allows (R21). Each with its zh and en names."""
 HEHONG = "hehong"
+READ_IN_FULL = "read_in_full"
+ERROR_RATE = "error_rate"
 
 ROLE_LABELS: dict[Role, tuple[str, str]] = {
     Role.AUTHOR: ("采编", "author"),

@@ -127,6 +127,10 @@ class Channel(SQLModel, table=True):
     label_zh: str = Field(max_length=64)
     label_en: str = Field(max_length=64)
     active: bool = True
+    medium: str = Field(default="web", max_length=16)
+    """book, journal, newspaper or web: which annex weighs its errors and which legal limit holds (R21)."""
+    error_limit: float | None = None
+    """An office's own 差错率 limit per 10 000 characters; None: the medium's legal limit."""
 
 
 class WorkflowVersion(SQLModel, table=True):
@@ -195,6 +199,8 @@ class Revision(SQLModel, table=True):
     author_id: int = Field(foreign_key="users.id")
     cycle: int
     step_id: str | None = Field(default=None, max_length=32)
+    errors: dict[str, int] | None = Field(default=None, sa_type=JSON)
+    """A correction's errors by category (R21); None for the author's revisions."""
     created_at: datetime = _ts()
 
 
@@ -267,13 +273,15 @@ class Signoff(SQLModel, table=True):
     full_name: str = Field(max_length=100)
     role: str = Field(max_length=32)
     qualifications: list[str] = Field(default_factory=list, sa_type=JSON)
-    decision: str = Field(max_length=16)
+    decision: str = Field(max_length=32)
     comment: str = Field(sa_column=Column(Text, nullable=False))
     checklist: dict[str, bool] = Field(default_factory=dict, sa_type=JSON)
     revision: int
     content_hash: str = Field(max_length=64)
     precheck: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     """The pre-check result the signer saw: its id, ruleset fingerprint, counts and the overridden findings."""
+    errors: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    """A proofread or read-through approval's 差错率 record: its round's counts, rate, the limit, the verdict."""
     at: datetime = _ts()
 
 

@@ -7,8 +7,9 @@ text going out is fully signed off (invariant 1, R1, R2, R22):
 - every step of the current cycle, and every step that applies to the draft *for the channel it
   goes to*, has its quorum of approvals in that cycle, and the last step's approvals are on exactly
   this revision and hash;
-- every revision since the cycle began is a correction made inside a proofread step of this cycle
-  (R18): anything else would have voided the cycle's sign-offs.
+- a read-through signed 改后付印 also has another person's approval of that revision (R20);
+- every revision since the cycle began is a correction made inside a proofread or read-through step
+  of this cycle (R18): anything else would have voided the cycle's sign-offs.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from review.db import lock_draft
 from review.drafts import require_channel
 from review.enums import Decision, DraftState, EventKind, Role, StepStatus
 from review.errors import Conflict, Forbidden
-from review.models import Draft, Publication, Revision, WorkflowRun
+from review.models import Draft, Publication, Revision, Signoff, WorkflowRun
 from review.prechecks.records import record_precheck, require_no_open_blocks, signoff_reference
 from review.rules import step_name
 from review.runs import require_run, run_signoffs, run_steps
@@ -61,15 +62,28 @@ def verify_signoffs(session: Session, draft: Draft, run: WorkflowRun, wf: Compil
     if not steps:
         raise _refuse("no step applies to this draft")
     approvals: dict[str, list[tuple[int, str]]] = {}
-    for signoff in run_signoffs(session, run.id):
+    with_changes: dict[str, Signoff] = {}
+    signoffs = run_signoffs(session, run.id)
+    for signoff in signoffs:
         if signoff.decision == Decision.APPROVE:
             approvals.setdefault(signoff.step_id, []).append((signoff.revision, signoff.content_hash))
+        elif signoff.decision == Decision.APPROVE_WITH_CHANGES:
+            with_changes[signoff.step_id] = signoff
     for step in steps:
         signed = approvals.get(step.id, [])
         if status.get(step.id) != StepStatus.SIGNED or len(signed) < step.quorum:
             raise _refuse(f"{step_name(step)} is not signed for channel {channel!r}")
         if any(number < run.started_revision for number, _ in signed):
             raise _refuse(f"{step_name(step)} was signed on a revision older than this cycle")
+        reader = with_changes.get(step.id)
+        if reader is not None and not any(
+            s.step_id == step.id
+            and s.decision == Decision.APPROVE
+            and s.user_id != reader.user_id
+            and s.revision == reader.revision
+            for s in signoffs
+        ):
+            raise _refuse(f"{step_name(step)} was signed 改后付印 and nobody else checked its corrections (R20)")
     last = steps[-1]
     if any((number, signed_hash) != (draft.revision, digest) for number, signed_hash in approvals[last.id]):
         raise _refuse(f"the last step {step_name(last)} did not sign revision {draft.revision}, the text going out")

@@ -183,11 +183,11 @@ def account_history(session: Session, actor: Actor | None, username: str) -> lis
     return [event for event in events if json.loads(event.payload).get("username") == username]
 
 
-def require_admin(session: Session, actor: Actor | None) -> None:
-    """Managing users needs the administrator role (管理员). `None` is the server's own terminal (the
+def require_admin(session: Session, actor: Actor | None, doing: str = "managing users") -> None:
+    """Administration needs the administrator role (管理员). `None` is the server's own terminal (the
     CLI), where whoever can run commands already holds the database and the key."""
     if actor is not None and not refresh_actor(session, actor).has(Role.ADMIN):
-        raise Forbidden("managing users needs the administrator role (管理员)", code="not_admin")
+        raise Forbidden(f"{doing} needs the administrator role (管理员)", code="not_admin")
 
 
 def list_users(session: Session, actor: Actor | None) -> list[tuple[User, Actor]]:

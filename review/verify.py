@@ -138,13 +138,19 @@ class _Expected:
             elif event.kind == EventKind.CREATED:
                 self.revisions[(event.draft_id, 1)] = (
                     event.seq,
-                    _revision_digest(1, payload["content_hash"], event.actor, None, 0, at),
+                    _revision_digest(1, payload["content_hash"], event.actor, None, 0, None, at),
                 )
             elif event.kind == EventKind.REVISED:
                 self.revisions[(event.draft_id, int(payload["revision"]))] = (
                     event.seq,
                     _revision_digest(
-                        payload["revision"], payload["content_hash"], event.actor, payload["step"], payload["cycle"], at
+                        payload["revision"],
+                        payload["content_hash"],
+                        event.actor,
+                        payload["step"],
+                        payload["cycle"],
+                        payload.get("errors"),
+                        at,
                     ),
                 )
             elif event.kind == EventKind.PUBLISHED:
@@ -188,8 +194,8 @@ def _signoff_digest(fields: dict[str, Any], draft_id: int | None) -> bytes:
     return _digest({**{k: v for k, v in fields.items() if k not in ("cycle", "state")}, "draft_id": draft_id})
 
 
-def _revision_digest(number: Any, digest: Any, author: Any, step: Any, cycle: Any, at: str) -> bytes:
-    return _digest([number, digest, author, step, cycle, at])
+def _revision_digest(number: Any, digest: Any, author: Any, step: Any, cycle: Any, errors: Any, at: str) -> bytes:
+    return _digest([number, digest, author, step, cycle, errors, at])
 
 
 def verify_database(
@@ -344,6 +350,7 @@ def _verify_rows(session: Session, expected: _Expected, result: Verification) ->
                 usernames.get(revision.author_id),
                 revision.step_id,
                 revision.cycle,
+                revision.errors,
                 iso_utc(revision.created_at),
             )
             if recorded_revision[1] != row:

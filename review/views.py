@@ -17,6 +17,7 @@ from review.actors import Actor
 from review.audit import record_of
 from review.db import MAX_ID
 from review.enums import Role, StepStatus
+from review.errorrate import ErrorReport, error_report
 from review.errors import Forbidden, NotFound
 from review.models import Draft, Publication, Signoff, User, WorkflowRun
 from review.runs import current_run, run_signoffs, run_steps
@@ -44,7 +45,39 @@ class SignoffView(BaseModel):
     checklist: dict[str, bool]
     revision: int
     content_hash: str
+    errors: dict[str, Any] | None = None
+    """A proofread approval's 差错率 record (R21)."""
     at: datetime
+
+
+class RoundView(BaseModel):
+    """One 校次 of the current cycle: the errors its corrections recorded, by category."""
+
+    step: str
+    labels: Labels
+    kind: str
+    counts: dict[str, int]
+    corrections: int
+    errors: float
+    rate: float
+    signed: bool
+
+
+class ErrorRateView(BaseModel):
+    """差错率 of the current cycle (R21): errors per 10 000 characters, per 校次 and in all."""
+
+    medium: str
+    limit: float | None
+    characters: int
+    rounds: list[RoundView]
+    counts: dict[str, int]
+    errors: float
+    rate: float
+    final_step: str | None
+    verdict: str
+    """pending (the last proofread is not signed), within, over (the limit), or no_limit."""
+    flagged_to: str | None
+    """The final review step the excess is flagged to, when the verdict is over."""
 
 
 class StepView(BaseModel):
@@ -95,6 +128,7 @@ class DraftView(BaseModel):
     state_since: datetime
     steps: list[StepView]
     publications: list[PublicationView]
+    error_rate: ErrorRateView | None = None
 
 
 class CycleView(BaseModel):
@@ -160,7 +194,37 @@ def signoff_view(signoff: Signoff) -> SignoffView:
         checklist=signoff.checklist,
         revision=signoff.revision,
         content_hash=signoff.content_hash,
+        errors=signoff.errors,
         at=signoff.at,
+    )
+
+
+def error_rate_view(report: ErrorReport | None) -> ErrorRateView | None:
+    if report is None:
+        return None
+    return ErrorRateView(
+        medium=report.channel.medium.value,
+        limit=report.channel.limit,
+        characters=report.characters,
+        rounds=[
+            RoundView(
+                step=r.step,
+                labels=Labels(zh=r.label[0], en=r.label[1]),
+                kind=r.kind,
+                counts=r.counts,
+                corrections=r.corrections,
+                errors=r.errors,
+                rate=r.rate,
+                signed=r.signed,
+            )
+            for r in report.rounds
+        ],
+        counts=report.counts,
+        errors=report.errors,
+        rate=report.rate,
+        final_step=report.final.step if report.final else None,
+        verdict=report.verdict,
+        flagged_to=report.final_review if report.verdict == "over" else None,
     )
 
 
@@ -239,6 +303,7 @@ def draft_view(session: Session, actor: Actor, draft_id: int) -> DraftView:
         state_since=draft.state_since,
         steps=steps,
         publications=publications,
+        error_rate=error_rate_view(error_report(session, draft, wf)),
     )
 
 

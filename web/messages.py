@@ -39,6 +39,17 @@ HEADLINES: dict[str, str] = {
     "comment_required": N_("Write an opinion: every decision needs one."),
     "comment_required_too_long": TOO_LONG,
     "unknown_decision": N_("Choose a decision: approve, return or reject."),
+    "no_corrections": N_(
+        "改后付印 means you corrected the text in this read-through: make the corrections first, or sign 付印."
+    ),
+    "corrections_unchecked": N_(
+        "You corrected the text in this read-through: sign 改后付印, and another proofreader checks your corrections."
+    ),
+    "invalid_errors": N_(
+        "Error counts are whole numbers, one per category, recorded on a proofreader's correction of the text."
+    ),
+    "invalid_limit": N_("A limit is a number of errors per 10 000 characters, from 0 up."),
+    "unknown_medium": N_("Choose a medium: book, journal, newspaper or web."),
     "invalid_form": N_("The form is incomplete; reload the page and try again."),
     "author_cannot_sign": N_("You wrote this draft: its author may not sign any of its steps (R4)."),
     "separation_of_duties": N_(
@@ -48,7 +59,7 @@ HEADLINES: dict[str, str] = {
     "missing_qualification": N_("This step needs a qualification you do not hold."),
     "not_author": N_("Only the draft's author may do this."),
     "not_readable": N_("Authors may read only their own drafts."),
-    "not_admin": N_("Only an administrator manages users."),
+    "not_admin": N_("Only an administrator may do this."),
     "not_editable": N_("This draft cannot be edited now."),
     "not_submittable": N_("This draft cannot be submitted now."),
     "not_submitted": N_("This draft has not been submitted."),

@@ -14,6 +14,7 @@ from review.cli.base import App, acting, cli, fail
 from review.decisions import decide
 from review.drafts import create_draft, revise_draft, submit_draft
 from review.enums import CHECK_LABELS, Decision, Importance, StepStatus
+from review.errorrate import ERROR_CATEGORIES, UNCLASSIFIED
 from review.publishing import publish, retract
 from review.queue import queue_for
 from review.trail import iso_utc
@@ -40,6 +41,16 @@ def _read_body(body: str | None, body_file: Path | None) -> str | None:
         fail(f"cannot read {body_file}: {error.strerror}")
 
 
+def _parse_errors(items: tuple[str, ...]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for item in items:
+        category, sep, number = item.partition("=")
+        if not sep or not number.strip().isdigit():
+            raise click.UsageError(f"--error {item!r}: write CATEGORY=N, e.g. typo=2")
+        counts[category.strip()] = counts.get(category.strip(), 0) + int(number)
+    return counts
+
+
 def _echo_json(value: Any) -> None:
     click.echo(json.dumps(value, ensure_ascii=False, indent=2))
 
@@ -63,6 +74,14 @@ def _print_draft(view: DraftView, *, with_body: bool) -> None:
                 f" sha256 {s.content_hash[:12]}… at {iso_utc(s.at)}" + (f" checks {checks}" if checks else "")
             )
             click.echo(f"          “{s.comment}”")
+    if (rate := view.error_rate) is not None and (rate.counts or rate.verdict != "pending"):
+        limit = "no limit" if rate.limit is None else f"limit {rate.limit:g}"
+        click.echo(f"  差错率 error rate ({rate.medium}, {limit} per 10000, {rate.characters} characters):")
+        for r in rate.rounds:
+            counts = ", ".join(f"{k} {n}" for k, n in r.counts.items()) or "none"
+            click.echo(f"    {r.step:<12} {r.labels.zh:<6} {r.rate:>8g}/10000  errors {r.errors:g} ({counts})")
+        flagged = f", flagged to {rate.flagged_to}" if rate.flagged_to else ""
+        click.echo(f"    verdict {rate.verdict}{flagged}")
     for p in view.publications:
         retracted = f"; retracted {iso_utc(p.retracted_at)}: {p.retract_reason}" if p.retracted_at else ""
         click.echo(
@@ -143,6 +162,15 @@ def draft_create(
 @click.option("--body")
 @click.option("--body-file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--tag", "tags", multiple=True, help="Replace the tags (repeatable).")
+@click.option(
+    "--error",
+    "errors",
+    multiple=True,
+    metavar="CATEGORY=N",
+    help="A proofreader's correction: the errors it fixes, e.g. typo=2 (repeatable; categories: "
+    + ", ".join(k for k in ERROR_CATEGORIES if k != UNCLASSIFIED)
+    + "). Without it each changed place counts as one unclassified error.",
+)
 @acting
 def draft_edit(
     app: App,
@@ -153,12 +181,20 @@ def draft_edit(
     body: str | None,
     body_file: Path | None,
     tags: tuple[str, ...],
+    errors: tuple[str, ...],
 ) -> None:
     """Save a new revision: the author before submitting or after a return, a proofreader at their step."""
     text = _read_body(body, body_file)
+    counts = _parse_errors(errors) if errors else None
     with app.database().write() as session:
         edited = revise_draft(
-            session, actor=actor, draft_id=draft_id, title=title, body=text, tags=list(tags) if tags else None
+            session,
+            actor=actor,
+            draft_id=draft_id,
+            title=title,
+            body=text,
+            tags=list(tags) if tags else None,
+            errors=counts,
         )
     click.echo(f"draft {draft_id} is at revision {edited.revision} (sha256 {edited.content_hash})")
 
@@ -290,7 +326,8 @@ def _event_detail(kind: str, payload: dict[str, Any]) -> str:
     if kind == "revised":
         where = f"correction in {payload['step']}" if payload.get("step") else "edited by the author"
         size = f"+{payload['lines_added']} −{payload['lines_removed']} lines"
-        return f"{where}: {size}, sha256 {payload['content_hash'][:12]}…"
+        errors = ", ".join(f"{k} {n}" for k, n in (payload.get("errors") or {}).items())
+        return f"{where}: {size}, sha256 {payload['content_hash'][:12]}…" + (f", errors {errors}" if errors else "")
     if kind == "submitted":
         return f"cycle {payload['cycle']}: {' → '.join(payload['steps'])}"
     if kind == "published":

@@ -58,7 +58,7 @@ def import_word_list(
 ) -> ImportedRuleset:
     """Store the list as the next version of ruleset `name`. A names list blocks by default (misspelt
     leaders' names are a 单项否决); a terms list warns by default."""
-    require_admin(session, actor)
+    require_admin(session, actor, "importing word lists")
     if kind not in ("terms", "names"):
         raise Invalid("a word list is of terms or of names", code="ruleset_invalid")
     terms = parse_word_list(text)

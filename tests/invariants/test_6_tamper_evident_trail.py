@@ -27,6 +27,7 @@ from sqlmodel import Session, col, select
 from review.checkpoints import read_checkpoint, take_checkpoint
 from review.config import get_settings
 from review.db import Database, lock_draft
+from review.drafts import revise_draft
 from review.errors import Conflict
 from review.keys import ensure_signing_key, load_signing_key, public_key_raw
 from review.models import ChainHead, Event
@@ -57,6 +58,10 @@ def trail(db: Database) -> Database:
     returned = submitted_draft(db, room)
     act(db, room.proof1, returned, "return", comment="请补充落款。")
     secret = submitted_draft(db, room, body="各单位：\n机密★1年\n请于本月底前完成自查。")
+    approve_through(db, room, secret, until="proof2")
+    with db.write() as session:  # a correction counting its errors (差错率)
+        body = "各单位：\n机密★1年\n请于本月底前完成自查工作。"
+        revise_draft(session, actor=room.proof2, draft_id=secret, body=body, errors={"other": 1})
     approve_through(db, room, secret, until="review2")
     with db.write() as session:
         draft = lock_draft(session, secret)
@@ -335,6 +340,8 @@ def test_a_forged_checkpoint_or_a_rewritten_chain_under_one_is_found(trail: Data
         ("UPDATE publications SET published_by = (SELECT min(id) FROM users) WHERE id = 1", "publication 1"),
         ("UPDATE revisions SET author_id = (SELECT max(id) FROM users) WHERE id = 1", "revision 1 of draft 1"),
         ("UPDATE revisions SET step_id = 'proof1' WHERE id = 1", "revision 1 of draft 1"),
+        ("UPDATE revisions SET errors = NULL WHERE step_id IS NOT NULL", "revision 2 of draft 4"),
+        ("UPDATE signoffs SET errors = NULL WHERE id = 1", "sign-off 1"),
         ("UPDATE signoffs SET user_id = (SELECT min(id) FROM users) WHERE id = 3", "sign-off 3"),
         ("UPDATE signoffs SET draft_id = (SELECT max(id) FROM drafts) WHERE id = 3", "sign-off 3"),
         ("UPDATE signoffs SET full_name = '冒名' WHERE id = 3", "sign-off 3"),

@@ -189,7 +189,7 @@ def test_workflow_check_prints_every_problem_with_its_place(tmp_path: Path) -> N
     result = sanshen("workflow", "check", str(bad))
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
-        f"{bad}:4:19: steps.0.kind: Input should be 'proofread', 'review' or 'committee'",
+        f"{bad}:4:19: steps.0.kind: Input should be 'proofread', 'review', 'committee' or 'readthrough'",
         f"{bad}:5:34: steps.1.label.en: Field required",
         f"error: {bad}: 2 problem(s)",
     ]

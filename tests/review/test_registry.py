@@ -52,7 +52,7 @@ def test_workflows_are_found_by_key_or_name_and_unknown_ones_are_named(db: Datab
     with db.read() as session:
         assert latest_version(session, "sanshen").name == "三审三校"
         assert latest_version(session, "三审三校").key == "sanshen"
-        with pytest.raises(Invalid, match="unknown workflow 'nope'; registered: sanshen"):
+        with pytest.raises(Invalid, match="unknown workflow 'nope'; registered: publishing, sanshen"):
             latest_version(session, "nope")
 
 

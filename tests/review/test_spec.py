@@ -91,7 +91,7 @@ steps:
         "line 2, column 8: label.en: Field required",
         "line 3, column 9: colour: unknown key 'colour'",
         "line 5, column 9: steps.0.id: String should match pattern '^[a-z][a-z0-9_]{0,31}$'",
-        "line 6, column 11: steps.0.kind: Input should be 'proofread', 'review' or 'committee'",
+        "line 6, column 11: steps.0.kind: Input should be 'proofread', 'review', 'committee' or 'readthrough'",
         "line 8, column 12: steps.0.roles: Tuple should have at least 1 item after validation, not 0",
         "line 9, column 13: steps.0.quorum: Input should be greater than or equal to 1",
     ]
@@ -114,8 +114,8 @@ steps:
         "line 3, column 38: step 'review1' is already in distinct_signers.0; a step may be in one group",
         "line 5, column 77: role 'publisher' cannot sign steps; use one of committee, proofreader, reviewer1, "
         "reviewer2, reviewer3",
-        "line 5, column 98: unknown check 'politcal'; known checks: factual, hehong, language, legal, policy, "
-        "political, secrecy",
+        "line 5, column 98: unknown check 'politcal'; known checks: error_rate, factual, hehong, language, legal, "
+        "policy, political, read_in_full, secrecy",
         "line 6, column 10: step id 'review1' is used twice (first by steps.0)",
         "line 6, column 86: only committee steps take a quorum; review steps have one signer",
         "line 7, column 5: committee step 'proof1' needs a quorum of at least 2 distinct approvals (R13)",

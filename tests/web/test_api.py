@@ -347,7 +347,8 @@ def test_who_am_i_and_what_can_i_choose(client: TestClient, staff: Staff) -> Non
         ("wechat", "微信公众号"),
     ]
     assert client.get("/api/v1/workflows", headers=staff["author"]).json() == [
-        {"key": "sanshen", "name": "三审三校", "version": 1}
+        {"key": "publishing", "name": "出版三审三校一读", "version": 1},
+        {"key": "sanshen", "name": "三审三校", "version": 1},
     ]
 
 

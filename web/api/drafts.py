@@ -75,6 +75,7 @@ def edit(draft_id: DraftId, body: DraftUpdate, actor: CurrentActor, database: Da
             body=body.body,
             tags=body.tags,
             expected_revision=body.revision,
+            errors=body.errors,
         )
         return draft_view(session, actor, draft_id)
 

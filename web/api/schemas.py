@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 from review.content import BODY_MAX, COMMENT_MAX, REASON_MAX, TAG_MAX, TAGS_MAX, TITLE_MAX
 from review.decisions import CHECKLIST_MAX
 from review.enums import Decision, Importance
+from review.errorrate import ERROR_CATEGORIES, UNCLASSIFIED, Medium
 from review.views import DraftSummary, PublicationView, SignoffView
 
 Tag = Annotated[str, Field(max_length=TAG_MAX)]
@@ -75,6 +76,23 @@ class DraftUpdate(_Body):
         ge=1,
         le=2_000_000_000,
         description="The revision this edit started from; if the draft has moved on, 409 `stale_revision`.",
+    )
+    errors: dict[Annotated[str, Field(max_length=32)], StrictInt] | None = Field(
+        default=None,
+        max_length=len(ERROR_CATEGORIES),
+        description="A proofreader's correction: the errors it fixes, by category (差错率): "
+        + ", ".join(k for k in ERROR_CATEGORIES if k != UNCLASSIFIED)
+        + ". Without it, each changed place counts as one unclassified error.",
+        examples=[{"typo": 2, "punctuation": 1}],
+    )
+
+
+class ChannelUpdate(_Body):
+    medium: Medium | None = None
+    error_limit: float | None = Field(
+        default=None,
+        description="The office's own 差错率 limit, errors per 10 000 characters; null returns to the medium's "
+        "legal limit. Left out, the limit is unchanged.",
     )
 
 

@@ -25,6 +25,7 @@ from review.actors import Actor
 from review.config import Settings
 from review.db import Database
 from review.enums import CHECK_LABELS, ROLE_LABELS, Role
+from review.errorrate import ERROR_CATEGORIES, MEDIA
 from review.errors import Conflict, Forbidden, Invalid, NotFound, SanshenError
 from review.sessions import find_session
 from review.trail import iso_utc
@@ -179,10 +180,18 @@ def _labels(current: Visit) -> dict[str, Any]:
     def role_label(role: str) -> str:
         return pick(*ROLE_LABELS[Role(role)]) if role in ROLE_VALUES else role
 
+    def error_counts(counts: dict[str, int]) -> str:
+        """A correction's or a round's errors by category, named, in the categories' order."""
+        return separator.join(f"{pick(*ERROR_CATEGORIES[k])} {counts[k]}" for k in ERROR_CATEGORIES if counts.get(k))
+
     return {
         "role_label": role_label,
         "role_list": lambda roles: separator.join(role_label(r) for r in roles),
         "attested": attested,
+        "error_counts": error_counts,
+        "error_categories": ERROR_CATEGORIES,
+        "medium_labels": {medium.value: rules.label for medium, rules in MEDIA.items()},
+        "number": lambda value: f"{value:g}",
     }
 
 

@@ -226,6 +226,7 @@ async def save(draft_id: DraftId, request: Request, current: Posted) -> Response
                 body=form.get("body", ""),
                 tags=_tags(form["tags"]) if "tags" in form else None,
                 expected_revision=expected,
+                errors=form_errors(form),
             )
             changed = draft.revision != before
     except SanshenError as error:
@@ -237,6 +238,17 @@ async def save(draft_id: DraftId, request: Request, current: Posted) -> Response
             context["form"]["revision"] = str(context["draft"].revision)
         return refused(current, "drafts/edit.html", context, error)
     return redirect(f"/drafts/{draft_id}?done={'saved' if changed else 'unchanged'}")
+
+
+def form_errors(form: dict[str, str]) -> dict[str, Any] | None:
+    """A correction's error counts from its `errors_<category>` fields; None when all are empty."""
+    given = {k.removeprefix("errors_"): v.strip() for k, v in form.items() if k.startswith("errors_") and v.strip()}
+    if not given:
+        return None
+    for key, value in given.items():
+        if not re.fullmatch(r"[0-9]{1,5}", value):
+            raise Invalid(f"the count of {key[:40]!r} errors must be a whole number from 0", code="invalid_errors")
+    return {key: int(value) for key, value in given.items()}
 
 
 def form_revision(form: dict[str, str]) -> int:
