@@ -14,7 +14,8 @@ from sqlmodel import Session, col, select
 from review.actors import Actor
 from review.db import Database
 from review.decisions import decide
-from review.drafts import create_draft, submit_draft
+from review.drafts import create_draft, revise_draft, submit_draft
+from review.hehong import checks_to_attest
 from review.models import Draft, User
 from review.publishing import publish
 from review.users import add_user, load_actor
@@ -66,6 +67,8 @@ class DemoDraft:
     then: Literal["return", "publish", "one_vote"] | None = None
     tags: tuple[str, ...] = ()
     author: str = "editor"
+    correction: tuple[str, str, str, dict[str, int]] | None = None
+    """(step, wrong, right, errors): a proofreader's correction made at that step, counting its errors."""
 
 
 DRAFTS = (
@@ -127,6 +130,14 @@ DRAFTS = (
         then="return",
         author="writer",
     ),
+    DemoDraft(
+        "关于冬季食品安全专项检查情况的通报",
+        "各区县市场监管局：\n11月以来，全市开展冬季食品安全专项检察，共检查经营主体2316家，"
+        "发现问题隐患418处，已全部督促整改。请各单位举一反三，持续加强监管。",
+        "bulletin",
+        "review3",
+        correction=("proof3", "专项检察", "专项检查", {"typo": 1}),
+    ),
 )
 RETURN_OPINION = "第三段数据与统计局口径不一致，请核实后修改。"
 
@@ -152,7 +163,9 @@ def _approve(session: Session, draft: Draft, username: str) -> None:
         decision="approve",
         revision=draft.revision,
         comment="同意。",
-        checklist=dict.fromkeys(step.checks, True),
+        checklist=dict.fromkeys(
+            checks_to_attest(session, draft, compiled(session, draft.workflow_version_id), step.id), True
+        ),
     )
 
 
@@ -167,6 +180,15 @@ def _advance(session: Session, draft: Draft, spec: DemoDraft) -> None:
             for member in ("expert1", "expert2"):
                 _approve(session, draft, member)
         else:
+            if spec.correction is not None and spec.correction[0] == draft.state:
+                step, wrong, right, errors = spec.correction
+                revise_draft(
+                    session,
+                    actor=_actor(session, SIGNER[step]),
+                    draft_id=draft.id,
+                    body=draft.body.replace(wrong, right),
+                    errors=errors,
+                )
             _approve(session, draft, SIGNER[draft.state])
     if spec.then == "one_vote":
         _approve(session, draft, "expert1")
