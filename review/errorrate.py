@@ -29,18 +29,20 @@ from review.runs import current_run, run_steps
 from review.workflows.compiler import CompiledWorkflow
 
 ERROR_CATEGORIES: dict[str, tuple[str, str]] = {
-    "typo": ("错字", "wrong, extra or missing character"),
+    "typo": ("错字", "typo"),
     "punctuation": ("标点", "punctuation"),
-    "numbers": ("数字用法", "use of numbers"),
+    "numbers": ("数字用法", "numbers"),
     "format": ("格式", "format"),
-    "fact": ("事实", "fact or knowledge"),
+    "fact": ("事实", "fact"),
     "grammar": ("语法逻辑", "grammar or logic"),
-    "script": ("简繁大小写", "mixed scripts or letter case"),
-    "headline": ("标题差错", "error in a headline"),
+    "script": ("简繁大小写", "script or case"),
+    "headline": ("标题差错", "headline"),
     "other": ("其他", "other"),
     "unclassified": ("未分类", "unclassified"),
 }
-"""The categories a correction's errors are counted in, with their zh and en names."""
+"""The categories a correction's errors are counted in, with their zh and en names: `typo` is a wrong,
+extra or missing character; `fact` a factual or knowledge error; `script` simplified and traditional
+characters mixed, or letter case; `headline` an error in a title or headline."""
 UNCLASSIFIED = "unclassified"
 MAX_COUNT = 10_000
 PER = 10_000
