@@ -22,7 +22,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from review.diffs import char_diff
-from review.enums import StepKind
+from review.enums import Decision, StepKind
 from review.errors import Invalid
 from review.models import Channel, Draft, Revision, Signoff
 from review.runs import current_run, run_steps
@@ -249,7 +249,10 @@ def error_report(session: Session, draft: Draft, wf: CompiledWorkflow) -> ErrorR
     ).all()
     signed = set(
         session.exec(
-            select(Signoff.step_id).where(col(Signoff.run_id) == run.id, col(Signoff.decision) == "approve")
+            select(Signoff.step_id).where(
+                col(Signoff.run_id) == run.id,
+                col(Signoff.decision).in_([Decision.APPROVE, Decision.APPROVE_WITH_CHANGES]),
+            )
         ).all()
     )
     characters = character_count(draft.title, draft.body)
