@@ -13,9 +13,10 @@ from sqlmodel import Session, col, select
 
 from review import clock
 from review.actors import Actor
+from review.content import parse_choice
 from review.drafts import require_channel
 from review.enums import EventKind
-from review.errorrate import MEDIA, ChannelLimit, parse_medium
+from review.errorrate import MEDIA, ChannelLimit, Medium
 from review.errors import Invalid
 from review.models import Channel
 from review.trail import append_event
@@ -48,11 +49,11 @@ def configure_channel(
         raise Invalid(
             f"a limit is a number of errors per 10 000 characters from 0 to {MAX_LIMIT:g}", code="invalid_limit"
         )
-    new_medium = parse_medium(medium).value if medium is not None else None
+    new_medium = parse_choice(Medium, medium, what="medium", code="unknown_medium") if medium is not None else None
     channel = require_channel(session, key)
     previous = {"medium": channel.medium, "error_limit": channel.error_limit}
     if new_medium is not None:
-        channel.medium = new_medium
+        channel.medium = new_medium.value
     if error_limit is not None:
         channel.error_limit = float(error_limit)
     elif legal_limit:
@@ -71,7 +72,7 @@ def configure_channel(
             "channel": channel.key,
             **current,
             "limit": ChannelLimit.of(channel).limit,
-            "legal_limit": MEDIA[parse_medium(channel.medium)].legal_limit,
+            "legal_limit": MEDIA[Medium(channel.medium)].legal_limit,
             "previous": previous,
         },
     )

@@ -11,8 +11,12 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
+from enum import StrEnum
+from typing import TypeVar
 
 from review.errors import Invalid
+
+Choice = TypeVar("Choice", bound=StrEnum)
 
 TITLE_MAX = 200
 BODY_MAX = 500_000
@@ -107,3 +111,12 @@ def clean_tags(tags: Iterable[str]) -> list[str]:
     if len(cleaned) > TAGS_MAX:
         raise Invalid(f"a draft may have at most {TAGS_MAX} tags", code="too_many_tags")
     return sorted(cleaned)
+
+
+def parse_choice(kind: type[Choice], value: str, *, what: str, code: str) -> Choice:
+    """One of a closed vocabulary (importance, medium …), or a refusal naming the values there are."""
+    try:
+        return kind(value)
+    except ValueError:
+        known = ", ".join(choice.value for choice in kind)
+        raise Invalid(f"unknown {what} {value!r}; use one of {known}", code=code) from None

@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from review import clock
 from review.actors import Actor
-from review.content import clean_body, clean_tags, clean_title, content_hash
+from review.content import clean_body, clean_tags, clean_title, content_hash, parse_choice
 from review.db import lock_draft
 from review.enums import CORRECTING_KINDS, Decision, DraftState, EventKind, Importance, Role, RunOutcome, StepStatus
 from review.errorrate import UNCLASSIFIED, changed_places, clean_errors
@@ -45,14 +45,6 @@ def require_channel(session: Session, key: str) -> Channel:
     return channel
 
 
-def parse_importance(value: str) -> Importance:
-    try:
-        return Importance(value)
-    except ValueError:
-        known = ", ".join(i.value for i in Importance)
-        raise Invalid(f"unknown importance {value!r}; use one of {known}", code="unknown_importance") from None
-
-
 def require_author(actor: Actor) -> None:
     if not actor.has(Role.AUTHOR):
         raise Forbidden("creating drafts needs the author role (采编)", code="missing_role")
@@ -70,7 +62,7 @@ def create_draft(
     workflow: str | None = None,
 ) -> Draft:
     title, body, tag_list = clean_title(title), clean_body(body), clean_tags(tags)
-    level = parse_importance(importance)
+    level = parse_choice(Importance, importance, what="importance", code="unknown_importance")
     actor = refresh_actor(session, actor)
     require_author(actor)
     require_channel(session, channel)

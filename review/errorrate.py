@@ -92,14 +92,6 @@ MEDIA: dict[Medium, MediumRules] = {
 }
 
 
-def parse_medium(value: str) -> Medium:
-    try:
-        return Medium(value)
-    except ValueError:
-        known = ", ".join(m.value for m in Medium)
-        raise Invalid(f"unknown medium {value!r}; use one of {known}", code="unknown_medium") from None
-
-
 def clean_errors(errors: Mapping[str, Any] | None) -> dict[str, int] | None:
     """A correction's error counts by category; zero counts are dropped. None when none were given."""
     if errors is None:

@@ -158,15 +158,6 @@ def rulesets(_actor: CurrentActor, database: DatabaseDep) -> RulesetsOut:
 def import_ruleset(body: RulesetImport, actor: CurrentActor, database: DatabaseDep) -> RulesetsOut:
     """Import a word list as the next version of a ruleset (admin); it is in force from the next check."""
     with database.write() as session:
-        import_word_list(
-            session,
-            actor=actor,
-            name=body.name,
-            text=body.text,
-            kind=body.kind,
-            severity=body.severity,
-            category=body.category,
-            source=body.source,
-        )
+        import_word_list(session, actor=actor, **body.model_dump())
     with database.read() as session:
         return _rulesets(session)

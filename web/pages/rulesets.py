@@ -152,16 +152,7 @@ async def import_list(request: Request, current: ListPosted) -> Response:
         text = await _list_text(fields["text"], (await request.form()).get("file"))
         body = _import_request(fields, text)
         with current.database.write() as session:
-            row = import_word_list(
-                session,
-                actor=current.user,
-                name=body.name,
-                text=body.text,
-                kind=body.kind,
-                severity=body.severity,
-                category=body.category,
-                source=body.source,
-            )
+            row = import_word_list(session, actor=current.user, **body.model_dump())
     except SanshenError as error:
         return _page(current, fields, _on_this_form(error))
     return redirect("/admin/rulesets?" + urlencode({"done": "imported", "ruleset": row.name, "version": row.version}))
