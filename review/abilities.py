@@ -73,22 +73,26 @@ def abilities(session: Session, actor: Actor, draft: Draft) -> Abilities:
                 why_not = refused
         else:
             checks = [Check(key, *wf.spec.check_label(key)) for key in checks_to_attest(session, draft, wf, step.id)]
-            checking = False
-            approve = Decision.APPROVE
+            checking = others = False
+            approve: tuple[Decision, ...] = (Decision.APPROVE,)
             if step.kind is StepKind.READTHROUGH:
                 run = require_run(session, draft)
                 assert run.id is not None
                 checking = changes_signed(session, run.id, step.id)
-                corrected = any(step_id == step.id for step_id, _ in run_corrections(session, draft))
-                approve = Decision.APPROVE_WITH_CHANGES if corrected and not checking else Decision.APPROVE
+                correctors = {user for step_id, user in run_corrections(session, draft) if step_id == step.id}
+                others = bool(correctors - {actor.id})
+                if not checking and actor.id in correctors:
+                    approve = (Decision.APPROVE_WITH_CHANGES,)
+                elif not checking and others:
+                    approve = ()  # another reader corrected: they sign 改后付印
             offer = DecisionOffer(
                 step=step,
                 revision=draft.revision,
                 checks=checks,
-                decisions=(approve, Decision.RETURN, Decision.REJECT),
+                decisions=(*approve, Decision.RETURN, Decision.REJECT),
                 checking_changes=checking,
             )
-            correct = step.kind in CORRECTING_KINDS and not checking
+            correct = step.kind in CORRECTING_KINDS and not checking and not others
     return Abilities(
         submit=author and editable_state,
         edit=(author and editable_state) or correct,

@@ -50,7 +50,9 @@ def configure_channel(
             f"a limit is a number of errors per 10 000 characters from 0 to {MAX_LIMIT:g}", code="invalid_limit"
         )
     new_medium = parse_choice(Medium, medium, what="medium", code="unknown_medium") if medium is not None else None
-    channel = require_channel(session, key)
+    require_channel(session, key)
+    # Locked, so that two administrators' changes are recorded one after the other, each with its "previous".
+    channel = session.exec(select(Channel).where(col(Channel.key) == key).with_for_update()).one()
     previous = {"medium": channel.medium, "error_limit": channel.error_limit}
     if new_medium is not None:
         channel.medium = new_medium.value

@@ -156,9 +156,15 @@ def decide(
             code="invalid_checklist",
         )
     states = {state.step_id: state for state in run_steps(session, run.id)}
-    corrected = any(step_id == step for step_id, _ in corrections)
+    correctors = {user_id for step_id, user_id in corrections if step_id == step}
     with_changes = any(s.step_id == step and s.decision == Decision.APPROVE_WITH_CHANGES for s in signoffs)
-    _check_readthrough(spec_step, verdict, corrected=corrected, with_changes=with_changes)
+    _check_readthrough(
+        spec_step,
+        verdict,
+        corrected=actor.id in correctors,
+        others=bool(correctors - {actor.id}),
+        with_changes=with_changes,
+    )
     quorum = spec_step.quorum + (1 if with_changes or verdict is Decision.APPROVE_WITH_CHANGES else 0)
     if verdict is Decision.APPROVE_WITH_CHANGES or verdict is Decision.APPROVE:
         missing = [key for key in checks_to_attest(session, draft, wf, step) if checks.get(key) is not True]
@@ -270,9 +276,10 @@ def decide(
     return signoff
 
 
-def _check_readthrough(step: StepSpec, verdict: Decision, *, corrected: bool, with_changes: bool) -> None:
-    """付印 and 改后付印 (R20): a read-through whose reader corrected the text is signed 改后付印, and then
-    approved by someone else who checks those corrections; one that corrected nothing is signed 付印."""
+def _check_readthrough(step: StepSpec, verdict: Decision, *, corrected: bool, others: bool, with_changes: bool) -> None:
+    """付印 and 改后付印 (R20): a read-through whose reader corrected the text is signed 改后付印 by that
+    reader, and then approved by someone else who checks those corrections; one that corrected nothing is
+    signed 付印. `corrected`: the signer corrected the text in this step; `others`: someone else did."""
     if verdict is Decision.APPROVE_WITH_CHANGES:
         if step.kind is not StepKind.READTHROUGH:
             raise Invalid(
@@ -286,12 +293,18 @@ def _check_readthrough(step: StepSpec, verdict: Decision, *, corrected: bool, wi
             )
         if not corrected:
             raise Invalid(
-                f"改后付印 means the text was corrected in {step_name(step)}: make the corrections first, "
-                "or sign 付印 (approve) if the text needs none (R20)",
+                f"改后付印 means you corrected the text in {step_name(step)}: "
+                + (
+                    "someone else did, and they sign it (R20)"
+                    if others
+                    else "make the corrections first, or sign 付印 (approve) if the text needs none (R20)"
+                ),
                 code="no_corrections",
                 rule="R20",
             )
-    elif verdict is Decision.APPROVE and step.kind is StepKind.READTHROUGH and corrected and not with_changes:
+    elif (
+        verdict is Decision.APPROVE and step.kind is StepKind.READTHROUGH and (corrected or others) and not with_changes
+    ):
         raise Invalid(
             f"the text was corrected in {step_name(step)}: sign 改后付印 (approve_with_changes), and someone else "
             "checks the corrections before release (R20)",

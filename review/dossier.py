@@ -412,7 +412,11 @@ def _error_rate(pdf: FPDF, sheet: _Sheet) -> None:
         ("结论 Verdict", f"{verdict}（{_limit_zh(found['limit'])}，{found['medium']}）"),
     ]
     if found["verdict"] == "over":
-        seen = [s for s in cycle.signoffs if s.get("checklist", {}).get(ERROR_RATE)]
+        seen = [
+            s
+            for s in cycle.signoffs
+            if s.get("step_kind") == StepKind.REVIEW and s.get("checklist", {}).get(ERROR_RATE)
+        ]
         rows.append(
             (
                 "终审知悉 Acknowledged",

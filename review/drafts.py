@@ -22,13 +22,23 @@ from review import clock
 from review.actors import Actor
 from review.content import clean_body, clean_tags, clean_title, content_hash, parse_choice
 from review.db import lock_draft
-from review.enums import CORRECTING_KINDS, Decision, DraftState, EventKind, Importance, Role, RunOutcome, StepStatus
+from review.enums import (
+    CORRECTING_KINDS,
+    Decision,
+    DraftState,
+    EventKind,
+    Importance,
+    Role,
+    RunOutcome,
+    StepKind,
+    StepStatus,
+)
 from review.errorrate import UNCLASSIFIED, changed_places, clean_errors
 from review.errors import Conflict, Forbidden, Invalid
 from review.models import Channel, Draft, Revision, StepState, WorkflowRun
 from review.prechecks.records import record_precheck
 from review.rules import check_draft_signer, find_unfillable, load_candidates, step_name
-from review.runs import require_run, run_signoffs, steps_ever_applied
+from review.runs import require_run, run_corrections, run_signoffs, steps_ever_applied
 from review.trail import append_event
 from review.users import refresh_actor
 from review.workflows.compiler import DraftFacts
@@ -189,6 +199,13 @@ def revise_draft(
                 code="not_editable",
             )
         check_draft_signer(session, wf.spec, step, actor, draft)
+        others = {user for step_id, user in run_corrections(session, draft) if step_id == step.id} - {actor.id}
+        if step.kind is StepKind.READTHROUGH and others:
+            raise Conflict(
+                f"another proofreader already corrected the text in {step_name(step)}: a read-through has one "
+                "reader, who signs 改后付印 for their corrections; return the draft instead (R20)",
+                code="not_editable",
+            )
         if new_tags is not None and new_tags != draft.tags:
             raise Forbidden("a proofreader corrects the text; only the author changes tags", code="not_author")
         correction_step = step.id
@@ -223,7 +240,7 @@ def revise_draft(
     if digest != draft.content_hash:
         assert draft.id is not None
         added, removed = _change_size(f"{draft.title}\n{draft.body}", f"{title_out}\n{body_out}")
-        if correction_step is not None and error_counts is None:
+        if correction_step is not None and not error_counts:
             error_counts = {UNCLASSIFIED: changed_places(draft.title, draft.body, title_out, body_out)}
         payload = {
             "revision": draft.revision + 1,

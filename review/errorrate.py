@@ -160,10 +160,11 @@ def rate(errors: float, characters: int) -> float:
     return round(errors * PER / characters, 2) if characters else 0.0
 
 
-def verdict_of(value: float, limit: float | None) -> str:
+def verdict_of(errors: float, characters: int, limit: float | None) -> str:
+    """Weighed on the exact rate, not the rounded one shown: 2.004 per 10 000 is over a limit of 2."""
     if limit is None:
         return "no_limit"
-    return "over" if value > limit else "within"
+    return "over" if errors * PER > limit * characters else "within"
 
 
 @dataclass(frozen=True)
@@ -199,7 +200,7 @@ class ErrorReport:
         """`pending` until the last proofread round is signed; then `within`, `over` or `no_limit`."""
         if self.final is None or not self.final.signed:
             return "pending"
-        return verdict_of(self.final.rate, self.channel.limit)
+        return verdict_of(self.final.errors, self.characters, self.channel.limit)
 
     def flagged(self, step: str) -> bool:
         """Whether `step` is the final review and the last proofread found more errors than allowed."""
@@ -216,13 +217,16 @@ class ErrorReport:
             "rate": here.rate,
             "medium": self.channel.medium.value,
             "limit": self.channel.limit,
-            "verdict": verdict_of(here.rate, self.channel.limit),
+            "verdict": verdict_of(here.errors, self.characters, self.channel.limit),
             "final": self.final is not None and self.final.step == step,
         }
 
 
-def error_report(session: Session, draft: Draft, wf: CompiledWorkflow) -> ErrorReport | None:
-    """The current cycle's 差错率, or None before the draft is submitted or if no step proofreads."""
+def error_report(
+    session: Session, draft: Draft, wf: CompiledWorkflow, *, channel: str | None = None
+) -> ErrorReport | None:
+    """The current cycle's 差错率 against the draft's channel (or `channel`, where it is published), or
+    None before the draft is submitted or if no step proofreads."""
     run = current_run(session, draft)
     if run is None or run.id is None:
         return None
@@ -231,9 +235,9 @@ def error_report(session: Session, draft: Draft, wf: CompiledWorkflow) -> ErrorR
     steps = [spec for state in states if (spec := wf.step(state.step_id)) is not None and spec.kind in kinds]
     if not steps:
         return None
-    channel = session.get(Channel, draft.channel)
-    assert channel is not None
-    limit = ChannelLimit.of(channel)
+    target = session.get(Channel, channel or draft.channel)
+    assert target is not None
+    limit = ChannelLimit.of(target)
     rows = session.exec(
         select(Revision.step_id, Revision.errors).where(
             col(Revision.draft_id) == draft.id, col(Revision.cycle) == draft.cycle, col(Revision.step_id).is_not(None)

@@ -21,12 +21,13 @@ from review.actors import Actor
 from review.content import REASON_MAX, clean_text, content_hash
 from review.db import lock_draft
 from review.drafts import require_channel
-from review.enums import Decision, DraftState, EventKind, Role, StepStatus
+from review.enums import ERROR_RATE, Decision, DraftState, EventKind, Role, StepKind, StepStatus
+from review.errorrate import error_report
 from review.errors import Conflict, Forbidden
 from review.models import Draft, Publication, Revision, Signoff, WorkflowRun
 from review.prechecks.records import record_precheck, require_no_open_blocks, signoff_reference
 from review.rules import step_name
-from review.runs import require_run, run_signoffs, run_steps
+from review.runs import require_run, run_corrections, run_signoffs, run_steps
 from review.trail import append_event
 from review.users import refresh_actor
 from review.workflows.compiler import CompiledWorkflow, DraftFacts
@@ -76,6 +77,9 @@ def verify_signoffs(session: Session, draft: Draft, run: WorkflowRun, wf: Compil
         if any(number < run.started_revision for number, _ in signed):
             raise _refuse(f"{step_name(step)} was signed on a revision older than this cycle")
         reader = with_changes.get(step.id)
+        correctors = {user for step_id, user in run_corrections(session, draft) if step_id == step.id}
+        if step.kind is StepKind.READTHROUGH and correctors and (reader is None or reader.user_id not in correctors):
+            raise _refuse(f"{step_name(step)} corrected the text but its reader did not sign 改后付印 (R20)")
         if reader is not None and not any(
             s.step_id == step.id
             and s.decision == Decision.APPROVE
@@ -84,9 +88,33 @@ def verify_signoffs(session: Session, draft: Draft, run: WorkflowRun, wf: Compil
             for s in signoffs
         ):
             raise _refuse(f"{step_name(step)} was signed 改后付印 and nobody else checked its corrections (R20)")
+    if channel != draft.channel:
+        _require_error_rate_seen(session, draft, wf, channel, signoffs)
     last = steps[-1]
     if any((number, signed_hash) != (draft.revision, digest) for number, signed_hash in approvals[last.id]):
         raise _refuse(f"the last step {step_name(last)} did not sign revision {draft.revision}, the text going out")
+
+
+def _require_error_rate_seen(
+    session: Session, draft: Draft, wf: CompiledWorkflow, channel: str, signoffs: list[Signoff]
+) -> None:
+    """Publishing to a channel other than the draft's own: its limit may be stricter than the one 终审
+    saw. Over it, 终审 must have acknowledged the excess (R21); otherwise choose the draft's own channel."""
+    report = error_report(session, draft, wf, channel=channel)
+    if report is None or report.verdict != "over" or report.final_review is None:
+        return
+    if not any(
+        s.step_id == report.final_review and s.decision == Decision.APPROVE and s.checklist.get(ERROR_RATE)
+        for s in signoffs
+    ):
+        assert report.final is not None
+        raise Conflict(
+            f"for channel {channel!r} the last proofread's error rate ({report.final.rate:g} per 10 000) is over its "
+            f"limit ({report.channel.limit:g}), and the final review did not acknowledge an excess; publish it to "
+            f"{draft.channel!r}, whose limit the final review was shown",
+            code="error_rate_unacknowledged",
+            rule="R21",
+        )
 
 
 def publish(session: Session, *, actor: Actor, draft_id: int, channel: str | None = None) -> Publication:

@@ -252,4 +252,5 @@ def _unfillable(
 
 
 def approvals_of(signoffs: Iterable[Signoff]) -> list[tuple[str, int]]:
-    return [(s.step_id, s.user_id) for s in signoffs if s.decision == Decision.APPROVE]
+    """Who signed which step in approval: 改后付印 counts, its signer cannot also check it."""
+    return [(s.step_id, s.user_id) for s in signoffs if s.decision in (Decision.APPROVE, Decision.APPROVE_WITH_CHANGES)]

@@ -48,6 +48,10 @@ HEADLINES: dict[str, str] = {
     "invalid_errors": N_(
         "Error counts are whole numbers, one per category, recorded on a proofreader's correction of the text."
     ),
+    "error_rate_unacknowledged": N_(
+        "For this channel the last proofread found more errors than its limit allows, and 终审 did not "
+        "acknowledge an excess: publish it to the draft's own channel."
+    ),
     "invalid_limit": N_("A limit is a number of errors per 10 000 characters, from 0 up."),
     "unknown_medium": N_("Choose a medium: book, journal, newspaper or web."),
     "invalid_form": N_("The form is incomplete; reload the page and try again."),

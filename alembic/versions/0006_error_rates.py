@@ -61,6 +61,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    wide = op.get_bind().exec_driver_sql("SELECT count(*) FROM signoffs WHERE length(decision) > 16").scalar()
+    if wide:
+        raise RuntimeError(
+            f"{wide} sign-off(s) are 改后付印 (approve_with_changes), which the schema before 0006 cannot hold; "
+            "the append-only sign-offs cannot be removed, so this database cannot be downgraded below 0006"
+        )
     _decision_length(16, was=32)
     op.drop_column("signoffs", "errors")
     op.drop_column("revisions", "errors")

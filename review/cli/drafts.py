@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,7 @@ def _parse_errors(items: tuple[str, ...]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for item in items:
         category, sep, number = item.partition("=")
-        if not sep or not number.strip().isdigit():
+        if not sep or not re.fullmatch(r"[0-9]{1,5}", number.strip()):
             raise click.UsageError(f"--error {item!r}: write CATEGORY=N, e.g. typo=2")
         counts[category.strip()] = counts.get(category.strip(), 0) + int(number)
     return counts

@@ -221,3 +221,34 @@ def test_naming_two_actors_at_once_is_bad_usage() -> None:
     both = sanshen("queue", "--as", "alice", env={"SANSHEN_TOKEN": token, "SANSHEN_PASSWORD": PASSWORD})
     assert both.returncode == 2
     assert "--as alice and a token (--token or SANSHEN_TOKEN) both name who is acting; give one" in both.stderr
+
+
+@pytest.mark.usefixtures("sanshen_env")
+def test_channels_are_configured_and_error_counts_read_at_the_terminal() -> None:
+    assert run("init").exit_code == 0
+    changed = run("channel", "set", "website", "--error-limit", "5")
+    assert changed.exit_code == 0, changed.stderr
+    assert "channel website: web, limit 5/10000 (legal limit no limit)" in changed.stdout
+    listed = run("channel", "list").stdout
+    assert "bulletin     journal    2/10000        (legal limit)" in listed
+    assert "website      web        5/10000        (own limit)" in listed
+    assert run("channel", "set", "website").exit_code == 2
+    assert run("channel", "set", "website", "--medium", "radio").exit_code == 2
+    run("user", "add", "alice", "--name", "张三", "--role=author", "--password", PASSWORD)
+    run(
+        "draft",
+        "create",
+        "--title",
+        "标题",
+        "--body",
+        "正文",
+        "--channel",
+        "website",
+        "--as",
+        "alice",
+        password=PASSWORD,
+    )
+    for bad in ("typo=²", "typo", "typo=-1"):
+        refused = run("draft", "edit", "1", "--body", "新正文", "--error", bad, "--as", "alice", password=PASSWORD)
+        assert refused.exit_code == 2, (bad, refused.stdout)
+        assert "write CATEGORY=N" in refused.stderr

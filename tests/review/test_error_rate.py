@@ -11,8 +11,9 @@ from review.channels import configure_channel, list_channels
 from review.db import Database
 from review.drafts import revise_draft, submit_draft
 from review.errorrate import MEDIA, Medium, character_count, rate, weighted
-from review.errors import Forbidden, Invalid
+from review.errors import Conflict, Forbidden, Invalid
 from review.models import Event, Revision
+from review.publishing import publish
 from review.views import draft_view
 from tests.factories import Newsroom, act, approve_through, get_draft, newsroom, snapshot, submitted_draft
 
@@ -201,3 +202,35 @@ def test_a_return_starts_the_count_again(db: Database, room: Newsroom) -> None:
         revise_draft(session, actor=room.author, draft_id=draft_id, body=BODY + "\n市应急管理局")
         submit_draft(session, actor=room.author, draft_id=draft_id)
     assert report(db, room, draft_id)["counts"] == {}
+
+
+def test_the_verdict_weighs_the_exact_rate_not_the_rounded_one(db: Database, room: Newsroom) -> None:
+    """1 error in 4 990 characters is 2.004 per 10 000: shown as 2.0, but over a limit of 2."""
+    body = "各" * (4_990 - character_count("关于开展安全生产检查的通知", ""))
+    draft_id = submitted_draft(db, room, body=body, channel="bulletin")
+    approve_through(db, room, draft_id, until="proof3")
+    correct(db, room, draft_id, "各", "备", typo=1)
+    approve_through(db, room, draft_id, until="review3")
+    seen = report(db, room, draft_id)
+    assert seen["characters"] == 4_990
+    assert (seen["rounds"][2]["rate"], seen["verdict"], seen["flagged_to"]) == (2.0, "over", "review3")
+
+
+def test_a_correction_counted_as_zero_falls_back_to_its_changed_places(db: Database, room: Newsroom) -> None:
+    draft_id = submitted_draft(db, room, body=BODY, channel="bulletin")
+    correct(db, room, draft_id, "本月底", "本月末", typo=0)
+    assert report(db, room, draft_id)["rounds"][0]["counts"] == {"unclassified": 1}
+
+
+def test_publishing_to_a_stricter_channel_needs_final_review_to_have_seen_an_excess(
+    db: Database, room: Newsroom
+) -> None:
+    draft_id = submitted_draft(db, room, body=BODY, channel="website")  # no limit: 终审 is not asked
+    approve_through(db, room, draft_id, until="proof3")
+    correct(db, room, draft_id, "本月底", "本月末", typo=3)
+    approve_through(db, room, draft_id)
+    with db.write() as session, pytest.raises(Conflict, match="over its limit") as refused:
+        publish(session, actor=room.publisher, draft_id=draft_id, channel="bulletin")
+    assert (refused.value.code, refused.value.rule) == ("error_rate_unacknowledged", "R21")
+    with db.write() as session:
+        assert publish(session, actor=room.publisher, draft_id=draft_id).channel == "website"

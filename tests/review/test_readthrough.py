@@ -12,7 +12,7 @@ from review.drafts import revise_draft, submit_draft
 from review.errors import Conflict, Forbidden, Invalid
 from review.models import Draft
 from review.publishing import publish
-from review.users import set_qualifications
+from review.users import deactivate_user, set_qualifications
 from tests.factories import act, get_draft, make_user, new_draft, newsroom, snapshot
 
 CHECKED = ("proof3", "readthrough")
@@ -146,4 +146,34 @@ def test_the_read_through_needs_the_qualification_and_key_items_get_a_fourth_pro
     with pytest.raises(Forbidden, match="proof_mid"):
         act(db, house.room.proof1, draft_id, checklist={"read_in_full": True})
     act(db, house.checker, draft_id, checklist={"read_in_full": True})
+    assert get_draft(db, draft_id).state == "approved"
+
+
+def test_a_read_through_has_one_reader_who_signs_for_their_own_corrections(db: Database, house: House) -> None:
+    draft_id = at_readthrough(db, house)
+    correct(db, house.checker, draft_id)  # the would-be checker corrects first
+    with pytest.raises(Conflict, match="another proofreader already corrected") as second:
+        correct(db, house.reader, draft_id)
+    assert second.value.code == "not_editable"
+    with pytest.raises(Invalid, match="someone else did") as not_mine:
+        act(db, house.reader, draft_id, "approve_with_changes", checklist={"read_in_full": True})
+    assert not_mine.value.code == "no_corrections"
+    with pytest.raises(Invalid, match="sign 改后付印") as unchecked:
+        act(db, house.reader, draft_id, checklist={"read_in_full": True})
+    assert unchecked.value.code == "corrections_unchecked"
+    act(db, house.checker, draft_id, "approve_with_changes", checklist={"read_in_full": True})
+    with pytest.raises(Conflict, match="already signed"):
+        act(db, house.checker, draft_id, checklist={"hehong": True})
+    act(db, house.reader, draft_id, checklist={"hehong": True})
+    assert get_draft(db, draft_id).state == "approved"
+
+
+def test_the_check_of_gaihoufuyin_is_not_stranded_by_counting_the_reader_twice(db: Database, house: House) -> None:
+    draft_id = at_readthrough(db, house)
+    correct(db, house.reader, draft_id)
+    act(db, house.reader, draft_id, "approve_with_changes", checklist={"read_in_full": True})
+    with db.write() as session:  # the reader leaves, and so does the other qualified proofreader
+        deactivate_user(session, actor=None, username=house.reader.username)
+        set_qualifications(session, actor=None, username=house.proof3.username, qualifications=[])
+    act(db, house.checker, draft_id, checklist={"hehong": True})
     assert get_draft(db, draft_id).state == "approved"

@@ -149,6 +149,8 @@ def test_the_api_records_errors_and_administrators_configure_channels(
     changed = client.patch("/api/v1/channels/bulletin", json={"medium": "book", "error_limit": 0.5}, headers=admin)
     assert changed.status_code == 200, changed.text
     assert (changed.json()["medium"], changed.json()["limit"], changed.json()["legal_limit"]) == ("book", 0.5, 1.0)
+    for loose in (True, "2"):
+        assert client.patch("/api/v1/channels/bulletin", json={"error_limit": loose}, headers=admin).status_code == 422
     legal = client.patch("/api/v1/channels/bulletin", json={"error_limit": None}, headers=admin)
     assert legal.json()["limit"] == 1.0
     assert client.patch("/api/v1/channels/bulletin", json={"medium": "radio"}, headers=admin).status_code == 422

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, Strict, StrictBool, StrictInt
 
 from review.content import BODY_MAX, COMMENT_MAX, REASON_MAX, TAG_MAX, TAGS_MAX, TITLE_MAX
 from review.decisions import CHECKLIST_MAX
@@ -89,7 +89,7 @@ class DraftUpdate(_Body):
 
 class ChannelUpdate(_Body):
     medium: Medium | None = None
-    error_limit: float | None = Field(
+    error_limit: Annotated[float, Strict()] | None = Field(
         default=None,
         description="The office's own 差错率 limit, errors per 10 000 characters; null returns to the medium's "
         "legal limit. Left out, the limit is unchanged.",
