@@ -16,7 +16,7 @@ from review.db import Database
 from review.prechecks.current import rules_in_force
 from tests.conftest import home_with_key
 from tests.factories import make_user, snapshot
-from tests.web.test_pages import Browser, text_of
+from tests.web.conftest import Browser, text_of
 
 
 @pytest.fixture

@@ -11,13 +11,11 @@ import io
 import re
 import zipfile
 from collections.abc import Callable
-from html import unescape
 from typing import Any
 
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from httpx2 import Response
 from sqlmodel import col, select
 
 from review.config import PROJECT_DIR
@@ -31,73 +29,19 @@ from tests.factories import (
     get_draft,
     make_user,
     new_draft,
-    newsroom,
     published_draft,
     snapshot,
     submitted_draft,
 )
+from tests.web.conftest import Browser, text_of
 from web.pages import pages
 from web.pages.base import SESSION_COOKIE
 
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 CHECKS = {
     "review1": ["language", "factual"],
     "review2": ["factual", "policy", "secrecy"],
     "review3": ["political", "legal", "secrecy"],
 }
-
-
-class Browser:
-    """A TestClient holding one person's session cookie, as their browser would."""
-
-    def __init__(self, client: TestClient, username: str | None = None) -> None:
-        self.client = TestClient(client.app, raise_server_exceptions=False)
-        self.csrf = ""
-        if username:
-            self.log_in(username)
-
-    def log_in(self, username: str, password: str = PASSWORD) -> None:
-        response = self.login_post(username, password)
-        assert response.status_code == 303, response.text
-        self.csrf = self.token_of(self.client.get("/").text)
-
-    def login_post(self, username: str, password: str, next_url: str = "/") -> Response:
-        form = self.client.get("/login")
-        token = self.token_of(form.text)
-        return self.client.post(
-            "/login",
-            data={"username": username, "password": password, "csrf_token": token, "next": next_url},
-            follow_redirects=False,
-        )
-
-    @staticmethod
-    def token_of(html: str) -> str:
-        found = CSRF.search(html)
-        assert found, "no CSRF token on the page"
-        return found.group(1)
-
-    def get(self, path: str, **kwargs: Any) -> Response:
-        return self.client.get(path, **kwargs)
-
-    def post(self, path: str, data: dict[str, Any] | None = None, *, csrf: bool = True) -> Response:
-        fields = {**(data or {}), **({"csrf_token": self.csrf} if csrf else {})}
-        return self.client.post(path, data=fields, follow_redirects=False)
-
-
-@pytest.fixture
-def room(db: Database) -> Newsroom:
-    room = newsroom(db)
-    make_user(db, "boss", "admin")
-    return room
-
-
-@pytest.fixture
-def browser(client: TestClient, room: Newsroom) -> Callable[[str], Browser]:
-    return lambda username: Browser(client, username)
-
-
-def text_of(response: Response) -> str:
-    return unescape(re.sub(r"<[^>]+>", " ", response.text))
 
 
 def decide_form(step: str, revision: int, decision: str = "approve", **extra: object) -> dict[str, object]:

@@ -6,27 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import col, select
 
 from review.db import Database
 from review.models import Revision
-from tests.factories import Newsroom, approve_through, get_draft, make_user, new_draft, newsroom, submitted_draft
-from tests.web.conftest import Staff, bearer
-from tests.web.test_pages import Browser, decide_form, text_of
+from tests.factories import Newsroom, approve_through, get_draft, make_user, new_draft, submitted_draft
+from tests.web.conftest import Browser, Staff, bearer, text_of
+from tests.web.test_pages import decide_form
 
 BODY = "各单位：\n" + "请于本月底前完成安全生产自查并报送结果。" * 50
-
-
-@pytest.fixture
-def room(db: Database) -> Newsroom:
-    return newsroom(db)
-
-
-@pytest.fixture
-def browser(client: TestClient, room: Newsroom) -> Callable[[str], Browser]:
-    return lambda username: Browser(client, username)
 
 
 def test_a_correction_counts_its_errors_and_final_review_is_flagged(
