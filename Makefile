@@ -35,9 +35,13 @@ test: $(VENV)/.installed-test
 	$(BIN)/mypy
 	$(BIN)/pytest
 
-bench: $(VENV)/.installed-test
-	$(BIN)/python -m bench.precheck
-	$(BIN)/python -m bench.audit
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	@touch $@ $(VENV)/.installed-test $(VENV)/.installed
+
+bench: $(VENV)/.installed-bench
+	bash tests/setup/ensure-postgres.sh
+	$(BIN)/python -m bench
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

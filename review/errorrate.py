@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from review.diffs import char_diff
 from review.enums import Decision, StepKind
 from review.errors import Invalid
-from review.models import Channel, Draft, Revision, Signoff
-from review.runs import current_run, run_steps
+from review.models import Channel, Draft
+from review.runs import current_run, cycle_corrections, run_signoffs, run_steps
 from review.workflows.compiler import CompiledWorkflow
 
 ERROR_CATEGORIES: dict[str, tuple[str, str]] = {
@@ -238,19 +238,12 @@ def error_report(
     target = session.get(Channel, channel or draft.channel)
     assert target is not None
     limit = ChannelLimit.of(target)
-    rows = session.exec(
-        select(Revision.step_id, Revision.errors).where(
-            col(Revision.draft_id) == draft.id, col(Revision.cycle) == draft.cycle, col(Revision.step_id).is_not(None)
-        )
-    ).all()
-    signed = set(
-        session.exec(
-            select(Signoff.step_id).where(
-                col(Signoff.run_id) == run.id,
-                col(Signoff.decision).in_([Decision.APPROVE, Decision.APPROVE_WITH_CHANGES]),
-            )
-        ).all()
-    )
+    rows = [(c.step_id, c.errors) for c in cycle_corrections(session, draft)]
+    signed = {
+        s.step_id
+        for s in run_signoffs(session, run.id)
+        if s.decision in (Decision.APPROVE, Decision.APPROVE_WITH_CHANGES)
+    }
     characters = character_count(draft.title, draft.body)
     rounds = []
     for step in steps:

@@ -15,8 +15,8 @@ from sqlmodel import Session, col, select
 from review.diffs import Diff, revision_diff
 from review.enums import CORRECTING_KINDS, ERROR_RATE, HEHONG, READ_IN_FULL, Decision, StepKind
 from review.errorrate import error_report
-from review.models import Draft, Revision, Signoff, User
-from review.runs import current_run, run_steps
+from review.models import Draft, Revision, User
+from review.runs import current_run, cycle_corrections, run_signoffs, run_steps
 from review.workflows.compiler import CompiledWorkflow
 
 
@@ -32,15 +32,8 @@ class PreviousRound:
 
 def changes_signed(session: Session, run_id: int, step_id: str) -> bool:
     """Whether a read-through was signed 改后付印 in this run: its corrections await checking (R20)."""
-    return (
-        session.exec(
-            select(Signoff.id).where(
-                col(Signoff.run_id) == run_id,
-                col(Signoff.step_id) == step_id,
-                col(Signoff.decision) == Decision.APPROVE_WITH_CHANGES,
-            )
-        ).first()
-        is not None
+    return any(
+        s.step_id == step_id and s.decision == Decision.APPROVE_WITH_CHANGES for s in run_signoffs(session, run_id)
     )
 
 
@@ -63,13 +56,7 @@ def previous_round(session: Session, draft: Draft, wf: CompiledWorkflow, step_id
         ]
     if not earlier:
         return None
-    numbers = session.exec(
-        select(Revision.number)
-        .where(
-            col(Revision.draft_id) == draft.id, col(Revision.cycle) == draft.cycle, col(Revision.step_id) == earlier[-1]
-        )
-        .order_by(col(Revision.number))
-    ).all()
+    numbers = [c.number for c in cycle_corrections(session, draft) if c.step_id == earlier[-1]]
     if not numbers:
         return None
     previous = wf.step(earlier[-1])

@@ -162,7 +162,7 @@ class Draft(SQLModel, table=True):
     """
 
     __tablename__ = "drafts"
-    __table_args__ = (Index("ix_drafts_queue", "workflow_version_id", "state", "state_since"),)
+    __table_args__ = (Index("ix_drafts_queue", "workflow_version_id", "state", "state_since", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     author_id: int = Field(foreign_key="users.id", index=True)

@@ -3,16 +3,16 @@
 A draft is in someone's queue when its active step is signed by a role they hold (with the
 qualification the step asks for), they are not its author (R4), and in this cycle they have neither
 decided on that step nor signed, or corrected text in, another step of its distinct-signers group
-(R3, R16). The filter
-runs in SQL, on the index over (workflow version, state, waiting since).
+(R3, R16). The filter runs in SQL, on the index over (workflow version, state, waiting since, id).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import and_, exists, or_
+from sqlalchemy import Exists, Select, and_, exists, or_, union_all
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -38,7 +38,8 @@ class QueueItem(BaseModel):
     importance: str
 
 
-def queue_for(session: Session, actor: Actor, *, limit: int = QUEUE_LIMIT, offset: int = 0) -> list[QueueItem]:
+def _my_steps(session: Session, actor: Actor) -> dict[int, dict[str, tuple[str, str]]]:
+    """Per workflow version, the steps the actor's roles and qualifications let them sign, with labels."""
     steps_by_version: dict[int, dict[str, tuple[str, str]]] = {}
     for version_id in session.exec(select(WorkflowVersion.id)):
         assert version_id is not None
@@ -51,15 +52,56 @@ def queue_for(session: Session, actor: Actor, *, limit: int = QUEUE_LIMIT, offse
         }
         if mine:
             steps_by_version[version_id] = mine
-    if not steps_by_version:
-        return []
-    at_my_step = or_(
-        *(
-            and_(col(Draft.workflow_version_id) == version_id, col(Draft.state).in_(list(steps)))
-            for version_id, steps in steps_by_version.items()
-        )
-    )
-    already_signed = exists().where(
+    return steps_by_version
+
+
+def _waiting(actor: Actor, steps_by_version: dict[int, dict[str, tuple[str, str]]], wanted: int) -> Select[Any]:
+    """The first `wanted` drafts waiting for the actor, oldest first.
+
+    One branch per (workflow version, step) the actor signs, each reading the queue index in order
+    (`state_since` is when the active step became active) and stopping after `wanted` rows that pass
+    the filters; the branches are merged by one sort of at most `wanted` rows each. The cost follows
+    the page asked for, not the number of drafts in the database.
+    """
+    branches = []
+    for version_id, steps in steps_by_version.items():
+        for step in steps:
+            branch = (
+                sa_select(
+                    col(Draft.id),
+                    col(Draft.title),
+                    col(Draft.state),
+                    col(Draft.revision),
+                    col(Draft.channel),
+                    col(Draft.importance),
+                    col(Draft.workflow_version_id),
+                    col(Draft.state_since),
+                )
+                .join(
+                    WorkflowRun,
+                    and_(col(WorkflowRun.draft_id) == col(Draft.id), col(WorkflowRun.cycle) == col(Draft.cycle)),
+                )
+                .join(
+                    StepState,
+                    and_(col(StepState.run_id) == col(WorkflowRun.id), col(StepState.step_id) == col(Draft.state)),
+                )
+                .where(
+                    col(Draft.workflow_version_id) == version_id,
+                    col(Draft.state) == step,
+                    col(Draft.author_id) != actor.id,
+                    ~_already_signed(actor),
+                    ~_corrected_another_step(actor),
+                )
+                .order_by(col(Draft.state_since), col(Draft.id))
+                .limit(wanted)
+            )
+            branches.append(sa_select(branch.subquery()))
+    merged = union_all(*branches).subquery()
+    return sa_select(merged).order_by(merged.c.state_since, merged.c.id)
+
+
+def _already_signed(actor: Actor) -> Exists:
+    return exists().where(
         col(Signoff.run_id) == col(WorkflowRun.id),
         col(Signoff.user_id) == actor.id,
         or_(
@@ -67,8 +109,11 @@ def queue_for(session: Session, actor: Actor, *, limit: int = QUEUE_LIMIT, offse
             col(Signoff.distinct_group) == col(StepState.distinct_group),
         ),
     )
+
+
+def _corrected_another_step(actor: Actor) -> Exists:
     other_step = aliased(StepState)
-    corrected_another_step = exists().where(
+    return exists().where(
         col(Revision.draft_id) == col(Draft.id),
         col(Revision.cycle) == col(Draft.cycle),
         col(Revision.author_id) == actor.id,
@@ -77,35 +122,24 @@ def queue_for(session: Session, actor: Actor, *, limit: int = QUEUE_LIMIT, offse
         col(other_step.step_id) == col(Revision.step_id),
         col(other_step.distinct_group) == col(StepState.distinct_group),
     )
-    rows = session.execute(
-        sa_select(
-            col(Draft.id),
-            col(Draft.title),
-            col(Draft.state),
-            col(Draft.revision),
-            col(Draft.channel),
-            col(Draft.importance),
-            col(Draft.workflow_version_id),
-            col(StepState.activated_at),
-        )
-        .join(
-            WorkflowRun,
-            and_(col(WorkflowRun.draft_id) == col(Draft.id), col(WorkflowRun.cycle) == col(Draft.cycle)),
-        )
-        .join(
-            StepState,
-            and_(col(StepState.run_id) == col(WorkflowRun.id), col(StepState.step_id) == col(Draft.state)),
-        )
-        .where(at_my_step, col(Draft.author_id) != actor.id, ~already_signed, ~corrected_another_step)
-        .order_by(col(StepState.activated_at), col(Draft.id))
-        .limit(limit)
-        .offset(offset)
-    ).all()
+
+
+def queue_size(session: Session, actor: Actor, *, cap: int = QUEUE_LIMIT) -> int:
+    """How many drafts wait for the actor, counted up to `cap` (a page shows "cap+" beyond it)."""
+    steps_by_version = _my_steps(session, actor)
+    if not steps_by_version:
+        return 0
+    return len(session.execute(_waiting(actor, steps_by_version, cap + 1).limit(cap + 1)).all())
+
+
+def queue_for(session: Session, actor: Actor, *, limit: int = QUEUE_LIMIT, offset: int = 0) -> list[QueueItem]:
+    steps_by_version = _my_steps(session, actor)
+    if not steps_by_version:
+        return []
+    rows = session.execute(_waiting(actor, steps_by_version, offset + limit).limit(limit).offset(offset)).all()
     now = clock.now()
     items = []
     for draft_id, title, state, revision, channel, importance, version_id, since in rows:
-        assert draft_id is not None
-        assert since is not None
         label_zh, label_en = steps_by_version[version_id][state]
         items.append(
             QueueItem(

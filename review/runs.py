@@ -1,19 +1,56 @@
-"""Reading a draft's current cycle: its run, step states and decisions."""
+"""Reading a draft's current cycle: its run, step states, decisions and corrections.
+
+A command asks the same questions of a cycle several times (the rules, 核红, 差错率, the strand check),
+so each answer is kept in the session for as long as nothing has been written: the first flush or
+write statement forgets them all. Commands read before they write, so they read each row once.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
 from review.errors import Conflict
 from review.models import Draft, Revision, Signoff, StepState, WorkflowRun
 
+_MEMO = "sanshen_cycle_memo"
+T = TypeVar("T")
+
+
+@event.listens_for(OrmSession, "after_flush")
+def _forget_after_flush(session: OrmSession, _context: Any) -> None:
+    session.info.pop(_MEMO, None)
+
+
+@event.listens_for(OrmSession, "do_orm_execute")
+def _forget_after_write(state: ORMExecuteState) -> None:
+    if not state.is_select:
+        state.session.info.pop(_MEMO, None)
+
+
+def _memo(session: Session, key: tuple[Any, ...], load: Callable[[], T]) -> T:
+    memo: dict[tuple[Any, ...], Any] = session.info.setdefault(_MEMO, {})
+    if key not in memo:
+        memo[key] = load()
+    return memo[key]  # type: ignore[no-any-return]
+
 
 def current_run(session: Session, draft: Draft) -> WorkflowRun | None:
     if draft.cycle == 0:
         return None
-    return session.exec(
-        select(WorkflowRun).where(col(WorkflowRun.draft_id) == draft.id, col(WorkflowRun.cycle) == draft.cycle)
-    ).one()
+    return _memo(
+        session,
+        ("run", draft.id, draft.cycle),
+        lambda: session.exec(
+            select(WorkflowRun).where(col(WorkflowRun.draft_id) == draft.id, col(WorkflowRun.cycle) == draft.cycle)
+        ).one(),
+    )
 
 
 def require_run(session: Session, draft: Draft) -> WorkflowRun:
@@ -24,23 +61,60 @@ def require_run(session: Session, draft: Draft) -> WorkflowRun:
 
 
 def run_signoffs(session: Session, run_id: int) -> list[Signoff]:
-    return list(session.exec(select(Signoff).where(col(Signoff.run_id) == run_id).order_by(col(Signoff.id))))
+    return list(
+        _memo(
+            session,
+            ("signoffs", run_id),
+            lambda: list(session.exec(select(Signoff).where(col(Signoff.run_id) == run_id).order_by(col(Signoff.id)))),
+        )
+    )
 
 
 def run_steps(session: Session, run_id: int) -> list[StepState]:
     return list(
-        session.exec(select(StepState).where(col(StepState.run_id) == run_id).order_by(col(StepState.position)))
+        _memo(
+            session,
+            ("steps", run_id),
+            lambda: list(
+                session.exec(select(StepState).where(col(StepState.run_id) == run_id).order_by(col(StepState.position)))
+            ),
+        )
     )
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A revision made inside a step of the current cycle (R18)."""
+
+    number: int
+    step_id: str
+    author_id: int
+    errors: Mapping[str, int] | None
+
+
+def cycle_corrections(session: Session, draft: Draft) -> list[Correction]:
+    """Every correction of the current cycle, oldest first."""
+
+    def load() -> list[Correction]:
+        rows = session.exec(
+            select(Revision.number, Revision.step_id, Revision.author_id, Revision.errors)
+            .where(
+                col(Revision.draft_id) == draft.id,
+                col(Revision.cycle) == draft.cycle,
+                col(Revision.step_id).is_not(None),
+            )
+            .order_by(col(Revision.number))
+        ).all()
+        return [
+            Correction(number, step_id, author_id, errors) for number, step_id, author_id, errors in rows if step_id
+        ]
+
+    return list(_memo(session, ("corrections", draft.id, draft.cycle), load))
 
 
 def run_corrections(session: Session, draft: Draft) -> list[tuple[str, int]]:
     """(step id, proofreader's user id) of every correction made inside a step of the current cycle."""
-    rows = session.exec(
-        select(Revision.step_id, Revision.author_id).where(
-            col(Revision.draft_id) == draft.id, col(Revision.cycle) == draft.cycle, col(Revision.step_id).is_not(None)
-        )
-    ).all()
-    return [(step_id, user_id) for step_id, user_id in rows if step_id is not None]
+    return [(c.step_id, c.author_id) for c in cycle_corrections(session, draft)]
 
 
 def steps_ever_applied(session: Session, draft: Draft) -> set[str]:

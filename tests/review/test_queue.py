@@ -10,7 +10,7 @@ from review import clock
 from review.actors import Actor
 from review.db import Database
 from review.drafts import submit_draft
-from review.queue import queue_for
+from review.queue import queue_for, queue_size
 from tests.factories import act, approve_through, make_user, new_draft, newsroom, submitted_draft
 
 
@@ -68,3 +68,26 @@ def test_the_queue_is_oldest_waiting_first_with_its_label_and_time(
     assert items[0].step_label_en == "First proofread"
     assert items[0].waiting_since == start + timedelta(minutes=10)
     assert items[1].waiting_since == start + timedelta(minutes=30)
+
+
+def test_pages_of_the_queue_merge_its_steps_oldest_first_and_the_count_stops_at_its_cap(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A proofreader signs three steps; each step is read in its own order and the pages merge them."""
+    room = newsroom(db)
+    other = make_user(db, "pei", "proofreader")
+    start = clock.now()
+    waiting = []
+    for minute in range(7):
+        monkeypatch.setattr(clock, "now", lambda m=minute: start + timedelta(minutes=m))
+        draft_id = submitted_draft(db, room)
+        if minute % 2:
+            act(db, room.proof1, draft_id)
+            act(db, room.review1, draft_id)
+        waiting.append((draft_id, "proof2" if minute % 2 else "proof1"))
+    monkeypatch.setattr(clock, "now", lambda: start + timedelta(hours=1))
+    with db.read() as session:
+        pages = [[(i.draft_id, i.step) for i in queue_for(session, other, limit=3, offset=o)] for o in (0, 3, 6, 9)]
+        sizes = [queue_size(session, other, cap=cap) for cap in (3, 7, 50)]
+    assert pages == [waiting[0:3], waiting[3:6], waiting[6:7], []]
+    assert sizes == [4, 7, 7]

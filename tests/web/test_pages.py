@@ -34,7 +34,7 @@ from tests.factories import (
     submitted_draft,
 )
 from tests.web.conftest import Browser, text_of
-from web.pages import pages
+from web.pages import desk, pages
 from web.pages.base import SESSION_COOKIE
 
 CHECKS = {
@@ -717,3 +717,22 @@ def test_a_text_with_hundreds_of_findings_shows_every_blocking_one_and_the_first
     assert "另有 101 条提示未在此显示" in text_of(page)
     assert page.text.count('<mark class="mark-warn"') == 299 * 2  # in the table and in the text
     assert "机密★" in text_of(page)
+
+
+def test_the_queue_page_shows_fifty_at_a_time_and_home_counts_up_to_its_cap(
+    db: Database, room: Newsroom, browser: Callable[[str], Browser], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = [submitted_draft(db, room) for _ in range(desk.QUEUE_PAGE + 1)]
+    pat = browser("pat")
+    first, second = pat.get("/queue"), pat.get("/queue?page=2")
+    assert [f'href="/drafts/{i}"' in first.text for i in ids] == [True] * desk.QUEUE_PAGE + [False]
+    assert 'href="/queue?page=2" rel="next"' in first.text
+    assert 'rel="prev"' not in first.text
+    assert f'href="/drafts/{ids[-1]}"' in second.text
+    assert 'href="/queue?page=1" rel="prev"' in second.text
+    assert 'rel="next"' not in second.text
+    assert "Drafts 51–51" in text_of(pat.get("/queue?page=2&lang=en"))
+    assert pat.get("/queue?page=0").status_code == 404
+    assert "51 drafts wait for you" in text_of(pat.get("/?lang=en"))
+    monkeypatch.setattr(desk, "QUEUE_COUNT_CAP", 50)
+    assert "More than 50 drafts wait for you" in text_of(pat.get("/?lang=en"))
