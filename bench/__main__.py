@@ -54,14 +54,14 @@ def main() -> None:
     step("1/6 engine decisions against the raw-sqlite3 floor")
     results["engine"] = decisions.measure_engine(workdir / "engine", drafts=300)
     step("2/6 HTTP decisions, 1 and 2 workers")
-    results["http"] = decisions.measure_http(workdir / "http", drafts=200, workers=(1, 2), clients=8)
+    results["http"] = decisions.measure_http(workdir / "http", drafts=150, workers=(1, 2), clients=8)
     step("3/6 and 6/6 the queue and decisions at 1 000, 10 000 and 100 000 drafts")
     results["growth"] = {
         str(size): queue.measure_size(workdir / "queue", size, requests=200, decisions=200) for size in SIZES
     }
     shutil.rmtree(workdir / "queue", ignore_errors=True)
     step("4/6 PostgreSQL scale-out: 1, 2 and 4 processes, 32 clients")
-    results["scaleout"] = scaleout.measure(workdir / "scaleout", processes=(1, 2, 4), drafts=150, clients=32)
+    results["scaleout"] = scaleout.measure(workdir / "scaleout", processes=(1, 2, 4), drafts=100, clients=32)
     step("5/6 audit at a million events")
     if not arguments.skip_audit:
         subprocess.run([sys.executable, "-m", "bench.audit", "--workdir", str(workdir / "audit")], check=True)

@@ -14,15 +14,17 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, and_, event
 from sqlalchemy.engine import Connection
-from sqlmodel import Session, create_engine, select
+from sqlmodel import Session, col, create_engine, select
 
 from review.errors import Invalid, NotFound
-from review.models import Draft
+from review.memo import prime
+from review.models import Draft, WorkflowRun
+from review.runs import run_key
 
 WRITE_OPTION = "sanshen_write"
 MAX_ID = 2**31 - 1
@@ -91,6 +93,37 @@ def _make_engine(url: str, busy_timeout_ms: int) -> Engine:
     )
 
 
+POSTGRES_WRITERS = 2
+"""Write transactions one process runs at once on PostgreSQL (more wait their turn in the process)."""
+
+
+class WriterSlots:
+    """How many of this process's threads may be inside a write transaction at once; a thread already
+    inside may open another (re-entrant).
+
+    SQLite has one writer at a time: the threads of a process queue here, in turn, rather than in
+    SQLite's busy handler, which polls with growing sleeps (up to 100 ms each) — eight clients deciding
+    at once through one server had a p95 of 440 ms that way (bench/). On PostgreSQL, a transaction
+    holds the trail's chain-head lock from its event to its commit; with dozens of request threads
+    sharing one interpreter lock, the holder waited for the others and every writer queued behind it.
+    """
+
+    def __init__(self, slots: int) -> None:
+        self._slots = threading.BoundedSemaphore(slots)
+        self._depth = threading.local()
+
+    def __enter__(self) -> None:
+        depth = getattr(self._depth, "value", 0)
+        if depth == 0:
+            self._slots.acquire()
+        self._depth.value = depth + 1
+
+    def __exit__(self, *_: object) -> None:
+        self._depth.value -= 1
+        if self._depth.value == 0:
+            self._slots.release()
+
+
 class Database:
     """Opens the two kinds of transaction the engine uses. Holds no state but the engine."""
 
@@ -98,10 +131,7 @@ class Database:
         self.url = url
         self.engine = make_engine(url, busy_timeout_ms=busy_timeout_ms)
         self._write_engine = self.engine.execution_options(**{WRITE_OPTION: True})
-        # SQLite has one writer at a time. The threads of this process queue for it here, in turn,
-        # rather than in SQLite's busy handler, which polls with growing sleeps (up to 100 ms each):
-        # eight clients deciding at once through one server had a p95 of 440 ms that way (bench/).
-        self._writers = threading.RLock() if self.dialect == "sqlite" else nullcontext()
+        self._writers = WriterSlots(1 if self.dialect == "sqlite" else POSTGRES_WRITERS)
         # A read sees one snapshot throughout (SQLite's read transactions already do): an export's
         # manifest and a verification's chain head then match the events read with them.
         self._read_engine = (
@@ -131,11 +161,25 @@ class Database:
 
 
 def lock_draft(session: Session, draft_id: int) -> Draft:
-    """Lock the draft for the rest of the transaction and return it fresh from the database."""
+    """Lock the draft for the rest of the transaction and return it fresh from the database.
+
+    Its current run comes in the same statement (only the draft's row is locked), so the command's
+    first question about its cycle reads nothing more."""
     if not 1 <= draft_id <= MAX_ID:
         raise NotFound(f"draft {draft_id} does not exist", code="draft_not_found")
-    statement = select(Draft).where(Draft.id == draft_id).with_for_update().execution_options(populate_existing=True)
-    draft = session.exec(statement).first()
-    if draft is None:
+    statement = (
+        select(Draft, WorkflowRun)
+        .outerjoin(
+            WorkflowRun, and_(col(WorkflowRun.draft_id) == col(Draft.id), col(WorkflowRun.cycle) == col(Draft.cycle))
+        )
+        .where(col(Draft.id) == draft_id)
+        .with_for_update(of=Draft)
+        .execution_options(populate_existing=True)
+    )
+    found = session.exec(statement).first()
+    if found is None:
         raise NotFound(f"draft {draft_id} does not exist", code="draft_not_found")
+    draft, run = found
+    if run is not None:
+        prime(session, run_key(draft.id, draft.cycle), run)
     return draft

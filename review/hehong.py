@@ -95,6 +95,12 @@ def checks_to_attest(session: Session, draft: Draft, wf: CompiledWorkflow, step_
         checks.append(READ_IN_FULL)
     if previous_round(session, draft, wf, step_id) is not None:
         checks.append(HEHONG)
-    if step.kind is StepKind.REVIEW and (report := error_report(session, draft, wf)) and report.flagged(step_id):
+    # Without a correction in the cycle no proofread found an error, so none can be over a limit.
+    if (
+        step.kind is StepKind.REVIEW
+        and cycle_corrections(session, draft)
+        and (report := error_report(session, draft, wf))
+        and report.flagged(step_id)
+    ):
         checks.append(ERROR_RATE)
     return checks

@@ -1,52 +1,28 @@
-"""Reading a draft's current cycle: its run, step states, decisions and corrections.
-
-A command asks the same questions of a cycle several times (the rules, 核红, 差错率, the strand check),
-so each answer is kept in the session for as long as nothing has been written: the first flush or
-write statement forgets them all. Commands read before they write, so they read each row once.
-"""
+"""Reading a draft's current cycle: its run, step states, decisions and corrections, each read once
+per transaction until it writes (review.memo)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
 
-from sqlalchemy import event
-from sqlalchemy.orm import ORMExecuteState
-from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
 from review.errors import Conflict
+from review.memo import remember
 from review.models import Draft, Revision, Signoff, StepState, WorkflowRun
 
-_MEMO = "sanshen_cycle_memo"
-T = TypeVar("T")
 
-
-@event.listens_for(OrmSession, "after_flush")
-def _forget_after_flush(session: OrmSession, _context: Any) -> None:
-    session.info.pop(_MEMO, None)
-
-
-@event.listens_for(OrmSession, "do_orm_execute")
-def _forget_after_write(state: ORMExecuteState) -> None:
-    if not state.is_select:
-        state.session.info.pop(_MEMO, None)
-
-
-def _memo(session: Session, key: tuple[Any, ...], load: Callable[[], T]) -> T:
-    memo: dict[tuple[Any, ...], Any] = session.info.setdefault(_MEMO, {})
-    if key not in memo:
-        memo[key] = load()
-    return memo[key]  # type: ignore[no-any-return]
+def run_key(draft_id: int | None, cycle: int) -> tuple[str, int | None, int]:
+    return ("run", draft_id, cycle)
 
 
 def current_run(session: Session, draft: Draft) -> WorkflowRun | None:
     if draft.cycle == 0:
         return None
-    return _memo(
+    return remember(
         session,
-        ("run", draft.id, draft.cycle),
+        run_key(draft.id, draft.cycle),
         lambda: session.exec(
             select(WorkflowRun).where(col(WorkflowRun.draft_id) == draft.id, col(WorkflowRun.cycle) == draft.cycle)
         ).one(),
@@ -62,7 +38,7 @@ def require_run(session: Session, draft: Draft) -> WorkflowRun:
 
 def run_signoffs(session: Session, run_id: int) -> list[Signoff]:
     return list(
-        _memo(
+        remember(
             session,
             ("signoffs", run_id),
             lambda: list(session.exec(select(Signoff).where(col(Signoff.run_id) == run_id).order_by(col(Signoff.id)))),
@@ -72,7 +48,7 @@ def run_signoffs(session: Session, run_id: int) -> list[Signoff]:
 
 def run_steps(session: Session, run_id: int) -> list[StepState]:
     return list(
-        _memo(
+        remember(
             session,
             ("steps", run_id),
             lambda: list(
@@ -109,7 +85,7 @@ def cycle_corrections(session: Session, draft: Draft) -> list[Correction]:
             Correction(number, step_id, author_id, errors) for number, step_id, author_id, errors in rows if step_id
         ]
 
-    return list(_memo(session, ("corrections", draft.id, draft.cycle), load))
+    return list(remember(session, ("corrections", draft.id, draft.cycle), load))
 
 
 def run_corrections(session: Session, draft: Draft) -> list[tuple[str, int]]:

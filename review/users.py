@@ -217,21 +217,31 @@ def load_actor(session: Session, user: User) -> Actor:
 
 
 def refresh_actor(session: Session, actor: Actor) -> Actor:
-    """The actor as the database says now, inside the command's transaction.
+    """The actor as the database says now, inside the command's transaction, in one statement.
 
     The user row is share-locked (PostgreSQL; SQLite's write transaction already excludes other writers),
     so a deactivation or role change committed after log-in is honoured, and none can commit while this
     transaction acts in the user's name.
     """
-    user = session.exec(
-        select(User)
+    rows = session.exec(
+        select(User, UserRole.role, UserQualification.qualification)
+        .outerjoin(UserRole, col(UserRole.user_id) == col(User.id))
+        .outerjoin(UserQualification, col(UserQualification.user_id) == col(User.id))
         .where(col(User.id) == actor.id)
-        .with_for_update(read=True)
+        .with_for_update(read=True, of=User)
         .execution_options(populate_existing=True)
-    ).first()
+    ).all()
+    user = rows[0][0] if rows else None
     if user is None or not user.active:
         raise Forbidden(f"the account {actor.username!r} is deactivated", code="user_deactivated")
-    return load_actor(session, user)
+    assert user.id is not None
+    return Actor(
+        id=user.id,
+        username=user.username,
+        full_name=user.full_name,
+        roles=frozenset(Role(role) for _, role, _ in rows if role is not None),
+        qualifications=frozenset(name for _, _, name in rows if name is not None),
+    )
 
 
 def authenticate_password(session: Session, *, username: str, password: str) -> Actor | None:

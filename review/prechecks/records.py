@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import and_
 from sqlmodel import Session, col, select
 
 from review import clock
@@ -23,6 +24,7 @@ from review.content import REASON_MAX, clean_text
 from review.db import lock_draft
 from review.enums import ROLE_LABELS, DraftState, EventKind
 from review.errors import Conflict, Forbidden, Invalid
+from review.memo import prime, remember
 from review.models import Draft, PrecheckOverride, PrecheckResult
 from review.prechecks.current import rules_in_force
 from review.prechecks.scan import CompiledRules
@@ -40,13 +42,31 @@ def checked_text(draft: Draft) -> str:
 
 
 def _stored(session: Session, draft: Draft, fingerprint: str) -> PrecheckResult | None:
-    return session.exec(
-        select(PrecheckResult).where(
+    """The stored result for the current text and rules, read with the text's overrides."""
+    rows = session.exec(
+        select(PrecheckResult, PrecheckOverride)
+        .outerjoin(
+            PrecheckOverride,
+            and_(
+                col(PrecheckOverride.draft_id) == col(PrecheckResult.draft_id),
+                col(PrecheckOverride.content_hash) == col(PrecheckResult.content_hash),
+            ),
+        )
+        .where(
             PrecheckResult.draft_id == draft.id,
             PrecheckResult.content_hash == draft.content_hash,
             PrecheckResult.fingerprint == fingerprint,
         )
-    ).first()
+        .order_by(col(PrecheckOverride.id))
+    ).all()
+    if not rows:
+        return None
+    prime(session, _overrides_key(draft), {o.finding_key: o for _, o in rows if o is not None})
+    return rows[0][0]
+
+
+def _overrides_key(draft: Draft) -> tuple[str, int | None, str]:
+    return ("precheck_overrides", draft.id, draft.content_hash)
 
 
 def record_precheck(session: Session, draft: Draft) -> PrecheckResult:
@@ -101,12 +121,16 @@ def prechecked_record(result: PrecheckResult) -> dict[str, Any]:
 
 def overrides_of(session: Session, draft: Draft) -> dict[str, PrecheckOverride]:
     """The overrides given for the draft's current text, by finding key."""
-    rows = session.exec(
-        select(PrecheckOverride)
-        .where(PrecheckOverride.draft_id == draft.id, PrecheckOverride.content_hash == draft.content_hash)
-        .order_by(col(PrecheckOverride.id))
-    ).all()
-    return {row.finding_key: row for row in rows}
+
+    def load() -> dict[str, PrecheckOverride]:
+        rows = session.exec(
+            select(PrecheckOverride)
+            .where(PrecheckOverride.draft_id == draft.id, PrecheckOverride.content_hash == draft.content_hash)
+            .order_by(col(PrecheckOverride.id))
+        ).all()
+        return {row.finding_key: row for row in rows}
+
+    return dict(remember(session, _overrides_key(draft), load))
 
 
 def open_blocks(session: Session, draft: Draft, result: PrecheckResult) -> list[dict[str, Any]]:

@@ -181,7 +181,7 @@ def test_a_write_transaction_takes_the_lock_its_backend_needs(db: Database) -> N
     if db.dialect == "sqlite":
         assert statements[0] == "BEGIN IMMEDIATE"
     else:
-        assert statements[0].rstrip().endswith("FOR UPDATE")
+        assert statements[0].rstrip().endswith("FOR UPDATE OF drafts")
 
 
 def test_two_administrators_adding_the_same_username_at_once_get_one_user(db: Database) -> None:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Path, Query
 
 from review.decisions import decide
 from review.drafts import create_draft, revise_draft, submit_draft
+from review.models import Draft
 from review.publishing import publish, retract
 from review.queue import QUEUE_LIMIT, QueueItem, queue_for
 from review.views import DraftView, EventView, draft_trail, draft_view, list_drafts, signoff_view
@@ -102,7 +103,10 @@ def decision(draft_id: DraftId, body: DecisionCreate, actor: CurrentActor, datab
             comment=body.comment,
             checklist=body.checklist,
         )
-        state = draft_view(session, actor, draft_id).state
+        # The draft decide locked and moved on; the signer may see it, having just signed it.
+        decided = session.get(Draft, draft_id)
+        assert decided is not None
+        state = decided.state
     return DecisionOut(**signoff_view(signoff).model_dump(), draft_id=draft_id, draft_state=state)
 
 
