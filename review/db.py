@@ -163,20 +163,28 @@ class Database:
 def lock_draft(session: Session, draft_id: int) -> Draft:
     """Lock the draft for the rest of the transaction and return it fresh from the database.
 
-    Its current run comes in the same statement (only the draft's row is locked), so the command's
-    first question about its cycle reads nothing more."""
+    On SQLite its current run comes in the same statement, so the command's first question about its
+    cycle reads nothing more: the write transaction already holds the database, so both rows are as
+    they are now. Not on PostgreSQL, where a statement that waited for the draft's lock re-reads the
+    draft's row but returns joined rows from the snapshot it started with."""
     if not 1 <= draft_id <= MAX_ID:
         raise NotFound(f"draft {draft_id} does not exist", code="draft_not_found")
-    statement = (
+    if session.get_bind().dialect.name == "postgresql":
+        statement = (
+            select(Draft).where(col(Draft.id) == draft_id).with_for_update().execution_options(populate_existing=True)
+        )
+        draft = session.exec(statement).first()
+        if draft is None:
+            raise NotFound(f"draft {draft_id} does not exist", code="draft_not_found")
+        return draft
+    found = session.exec(
         select(Draft, WorkflowRun)
         .outerjoin(
             WorkflowRun, and_(col(WorkflowRun.draft_id) == col(Draft.id), col(WorkflowRun.cycle) == col(Draft.cycle))
         )
         .where(col(Draft.id) == draft_id)
-        .with_for_update(of=Draft)
         .execution_options(populate_existing=True)
-    )
-    found = session.exec(statement).first()
+    ).first()
     if found is None:
         raise NotFound(f"draft {draft_id} does not exist", code="draft_not_found")
     draft, run = found

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Exists, Select, and_, exists, or_, union_all
+from sqlalchemy import ColumnElement, Exists, Select, and_, exists, or_, union_all
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -38,9 +38,18 @@ class QueueItem(BaseModel):
     importance: str
 
 
-def _my_steps(session: Session, actor: Actor) -> dict[int, dict[str, tuple[str, str]]]:
-    """Per workflow version, the steps the actor's roles and qualifications let them sign, with labels."""
-    steps_by_version: dict[int, dict[str, tuple[str, str]]] = {}
+Steps = dict[int, dict[str, tuple[str, str]]]
+"""Per workflow version, the steps the actor signs, with their labels."""
+
+MAX_BRANCHES = 200
+"""Above this many (version, step) branches the queue is one filtered, sorted query instead (SQLite allows
+at most 500 terms in a compound SELECT; a workflow file edited many times has many versions)."""
+
+
+def _my_steps(session: Session, actor: Actor) -> Steps:
+    """Per workflow version that has drafts at any of them, the steps the actor's roles and
+    qualifications let them sign, with labels."""
+    steps_by_version: Steps = {}
     for version_id in session.exec(select(WorkflowVersion.id)):
         assert version_id is not None
         wf = compiled(session, version_id)
@@ -52,10 +61,23 @@ def _my_steps(session: Session, actor: Actor) -> dict[int, dict[str, tuple[str, 
         }
         if mine:
             steps_by_version[version_id] = mine
-    return steps_by_version
+    if not steps_by_version:
+        return {}
+    # Old versions of a workflow mostly have no drafts in flight: probe the queue index for which do.
+    in_use = set(
+        session.exec(
+            select(Draft.workflow_version_id)
+            .where(
+                col(Draft.workflow_version_id).in_(list(steps_by_version)),
+                col(Draft.state).in_(sorted({step for steps in steps_by_version.values() for step in steps})),
+            )
+            .distinct()
+        )
+    )
+    return {version_id: steps for version_id, steps in steps_by_version.items() if version_id in in_use}
 
 
-def _waiting(actor: Actor, steps_by_version: dict[int, dict[str, tuple[str, str]]], wanted: int) -> Select[Any]:
+def _waiting(actor: Actor, steps_by_version: Steps, wanted: int) -> Select[*tuple[Any, ...]]:
     """The first `wanted` drafts waiting for the actor, oldest first.
 
     One branch per (workflow version, step) the actor signs, each reading the queue index in order
@@ -63,41 +85,53 @@ def _waiting(actor: Actor, steps_by_version: dict[int, dict[str, tuple[str, str]
     the filters; the branches are merged by one sort of at most `wanted` rows each. The cost follows
     the page asked for, not the number of drafts in the database.
     """
-    branches = []
-    for version_id, steps in steps_by_version.items():
-        for step in steps:
-            branch = (
-                sa_select(
-                    col(Draft.id),
-                    col(Draft.title),
-                    col(Draft.state),
-                    col(Draft.revision),
-                    col(Draft.channel),
-                    col(Draft.importance),
-                    col(Draft.workflow_version_id),
-                    col(Draft.state_since),
-                )
-                .join(
-                    WorkflowRun,
-                    and_(col(WorkflowRun.draft_id) == col(Draft.id), col(WorkflowRun.cycle) == col(Draft.cycle)),
-                )
-                .join(
-                    StepState,
-                    and_(col(StepState.run_id) == col(WorkflowRun.id), col(StepState.step_id) == col(Draft.state)),
-                )
-                .where(
-                    col(Draft.workflow_version_id) == version_id,
-                    col(Draft.state) == step,
-                    col(Draft.author_id) != actor.id,
-                    ~_already_signed(actor),
-                    ~_corrected_another_step(actor),
-                )
-                .order_by(col(Draft.state_since), col(Draft.id))
-                .limit(wanted)
+    pairs = [(version_id, step) for version_id, steps in steps_by_version.items() for step in steps]
+    if len(pairs) > MAX_BRANCHES:
+        at_my_step = or_(
+            *(
+                and_(col(Draft.workflow_version_id) == version_id, col(Draft.state).in_(list(steps)))
+                for version_id, steps in steps_by_version.items()
             )
-            branches.append(sa_select(branch.subquery()))
+        )
+        return _branch(actor, at_my_step).order_by(col(Draft.state_since), col(Draft.id))
+    branches = [
+        sa_select(
+            _branch(actor, and_(col(Draft.workflow_version_id) == version_id, col(Draft.state) == step))
+            .order_by(col(Draft.state_since), col(Draft.id))
+            .limit(wanted)
+            .subquery()
+        )
+        for version_id, step in pairs
+    ]
     merged = union_all(*branches).subquery()
     return sa_select(merged).order_by(merged.c.state_since, merged.c.id)
+
+
+QueueRows = Select[int | None, str, str, int, str, str, int, datetime]
+
+
+def _branch(actor: Actor, at_my_step: ColumnElement[bool]) -> QueueRows:
+    return (
+        sa_select(
+            col(Draft.id),
+            col(Draft.title),
+            col(Draft.state),
+            col(Draft.revision),
+            col(Draft.channel),
+            col(Draft.importance),
+            col(Draft.workflow_version_id),
+            col(Draft.state_since),
+        )
+        .join(
+            WorkflowRun,
+            and_(col(WorkflowRun.draft_id) == col(Draft.id), col(WorkflowRun.cycle) == col(Draft.cycle)),
+        )
+        .join(
+            StepState,
+            and_(col(StepState.run_id) == col(WorkflowRun.id), col(StepState.step_id) == col(Draft.state)),
+        )
+        .where(at_my_step, col(Draft.author_id) != actor.id, ~_already_signed(actor), ~_corrected_another_step(actor))
+    )
 
 
 def _already_signed(actor: Actor) -> Exists:

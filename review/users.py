@@ -217,28 +217,40 @@ def load_actor(session: Session, user: User) -> Actor:
 
 
 def refresh_actor(session: Session, actor: Actor) -> Actor:
-    """The actor as the database says now, inside the command's transaction, in one statement.
+    """The actor as the database says now, inside the command's transaction.
 
     The user row is share-locked (PostgreSQL; SQLite's write transaction already excludes other writers),
     so a deactivation or role change committed after log-in is honoured, and none can commit while this
-    transaction acts in the user's name.
+    transaction acts in the user's name. On PostgreSQL the roles are read after the lock is granted: a
+    statement that waited for the lock would return the roles of the snapshot it started with, before a
+    change that made it wait (role changes lock the user row but do not change it). On SQLite nothing can
+    change while the transaction runs, so one statement reads the user with roles and qualifications.
     """
+    if session.get_bind().dialect.name == "postgresql":
+        user = session.exec(
+            select(User)
+            .where(col(User.id) == actor.id)
+            .with_for_update(read=True)
+            .execution_options(populate_existing=True)
+        ).first()
+        if user is None or not user.active:
+            raise Forbidden(f"the account {actor.username!r} is deactivated", code="user_deactivated")
+        return load_actor(session, user)
     rows = session.exec(
         select(User, UserRole.role, UserQualification.qualification)
         .outerjoin(UserRole, col(UserRole.user_id) == col(User.id))
         .outerjoin(UserQualification, col(UserQualification.user_id) == col(User.id))
         .where(col(User.id) == actor.id)
-        .with_for_update(read=True, of=User)
         .execution_options(populate_existing=True)
     ).all()
-    user = rows[0][0] if rows else None
-    if user is None or not user.active:
+    found = rows[0][0] if rows else None
+    if found is None or not found.active:
         raise Forbidden(f"the account {actor.username!r} is deactivated", code="user_deactivated")
-    assert user.id is not None
+    assert found.id is not None
     return Actor(
-        id=user.id,
-        username=user.username,
-        full_name=user.full_name,
+        id=found.id,
+        username=found.username,
+        full_name=found.full_name,
         roles=frozenset(Role(role) for _, role, _ in rows if role is not None),
         qualifications=frozenset(name for _, _, name in rows if name is not None),
     )

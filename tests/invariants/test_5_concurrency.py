@@ -9,6 +9,7 @@ separate real connections, started together by a barrier.
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -24,7 +25,7 @@ from review.db import Database, lock_draft
 from review.drafts import revise_draft
 from review.errors import Conflict, SanshenError
 from review.models import Draft, Signoff
-from review.users import add_user
+from review.users import add_user, refresh_actor, set_roles
 from review.verify import verify_database
 from tests.factories import act, approve_through, get_draft, make_user, newsroom, submitted_draft
 
@@ -181,7 +182,7 @@ def test_a_write_transaction_takes_the_lock_its_backend_needs(db: Database) -> N
     if db.dialect == "sqlite":
         assert statements[0] == "BEGIN IMMEDIATE"
     else:
-        assert statements[0].rstrip().endswith("FOR UPDATE OF drafts")
+        assert statements[0].rstrip().endswith("FOR UPDATE")
 
 
 def test_two_administrators_adding_the_same_username_at_once_get_one_user(db: Database) -> None:
@@ -200,3 +201,33 @@ def test_two_administrators_adding_the_same_username_at_once_get_one_user(db: Da
     errors = [r for r in results if isinstance(r, SanshenError)]
     assert len(errors) == 3
     assert {e.code for e in errors} == {"username_taken"}
+
+
+def test_a_signer_whose_role_was_removed_while_they_waited_signs_without_it(db_url: str) -> None:
+    """refresh_actor waits for an administrator's change to the signer's roles, then sees it: a statement
+    that waited for the user row's lock must not answer with the roles of the snapshot it began with."""
+    admin_db, signer_db = Database(db_url), Database(db_url)
+    try:
+        alice = make_user(admin_db, "alice", "reviewer3", "author")
+        changing, seen = threading.Event(), {}
+
+        def admin() -> None:
+            with admin_db.write() as session:
+                set_roles(session, username="alice", roles=["author"], actor=None)
+                changing.set()
+                time.sleep(1.0)
+
+        def signer() -> None:
+            changing.wait(5)
+            with signer_db.write() as session:
+                seen["roles"] = sorted(refresh_actor(session, alice).roles)
+
+        threads = [threading.Thread(target=admin), threading.Thread(target=signer)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+        assert seen["roles"] == ["author"]
+    finally:
+        admin_db.dispose()
+        signer_db.dispose()

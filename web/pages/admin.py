@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 from starlette.datastructures import FormData
@@ -66,14 +66,17 @@ async def _form(request: Request) -> FormData:
     return await request.form()
 
 
+PostedForm = Annotated[FormData, Depends(_form)]
+"""The form, read before the handler, which then runs in the thread pool (web.pages.base.FormFields)."""
+
+
 @router.get("/users", response_class=HTMLResponse)
 def users(current: Page) -> HTMLResponse:
     return _users_page(current, {"roles": []})
 
 
 @router.post("/users", response_class=HTMLResponse)
-async def add(request: Request, current: Posted) -> Response:
-    form = await _form(request)
+def add(current: Posted, form: PostedForm) -> Response:
     username, full_name = str(form.get("username", "")), str(form.get("full_name", ""))
     qualified, roles = str(form.get("qualifications", "")), [str(r) for r in form.getlist("roles")]
     fields = {"username": username, "full_name": full_name, "qualifications": qualified, "roles": roles}
@@ -109,16 +112,16 @@ def _change(current: Visit, username: str, notice: str, command: Callable[[Sessi
 
 
 @router.post("/users/{username}/roles", response_class=HTMLResponse)
-async def roles(username: Username, request: Request, current: Posted) -> Response:
-    chosen = [str(r) for r in (await _form(request)).getlist("roles")]
+def roles(username: Username, current: Posted, form: PostedForm) -> Response:
+    chosen = [str(r) for r in form.getlist("roles")]
     return _change(
         current, username, "roles", lambda s: set_roles(s, username=username, roles=chosen, actor=current.user)
     )
 
 
 @router.post("/users/{username}/qualifications", response_class=HTMLResponse)
-async def qualifications(username: Username, request: Request, current: Posted) -> Response:
-    given = _qualifications(str((await _form(request)).get("qualifications", "")))
+def qualifications(username: Username, current: Posted, form: PostedForm) -> Response:
+    given = _qualifications(str(form.get("qualifications", "")))
     return _change(
         current,
         username,
@@ -128,8 +131,7 @@ async def qualifications(username: Username, request: Request, current: Posted) 
 
 
 @router.post("/users/{username}/password", response_class=HTMLResponse)
-async def password(username: Username, request: Request, current: Posted) -> Response:
-    form = await _form(request)
+def password(username: Username, current: Posted, form: PostedForm) -> Response:
     new, again = str(form.get("password", "")), str(form.get("password_again", ""))
 
     def reset(session: Session) -> object:

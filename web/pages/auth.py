@@ -14,10 +14,10 @@ from web.pages.base import (
     CSRF_FIELD,
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
+    FormFields,
     Visit,
     Visitor,
     check_csrf,
-    form_of,
     login_csrf,
     redirect,
     render,
@@ -57,8 +57,9 @@ def login_form(current: Visitor, next: str = "/") -> Response:
 
 
 @router.post("/login", response_class=HTMLResponse)
-async def submit_login(request: Request, current: Visitor) -> Response:
-    form = await form_of(request)
+def submit_login(request: Request, current: Visitor, form: FormFields) -> Response:
+    """Runs in the thread pool: checking the password (argon2) and opening the session would otherwise
+    hold up every other request while they run."""
     next_url = safe_next(form.get("next"))
     username = form.get("username", "").strip()[:64]
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")

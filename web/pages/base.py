@@ -118,6 +118,11 @@ async def form_of(request: Request) -> dict[str, str]:
     return {key: value for key, value in form.multi_items() if isinstance(value, str)}
 
 
+FormFields = Annotated[dict[str, str], Depends(form_of)]
+"""A posted form's fields, read before the handler runs: handlers that use the database are plain
+functions, run in the thread pool, so a transaction never blocks the event loop."""
+
+
 async def check_csrf(request: Request, current: Visit) -> None:
     """Refuse unless the post carries this session's CSRF token (form field, or header for htmx)."""
     given = (await form_of(request)).get(CSRF_FIELD) or request.headers.get(CSRF_HEADER, "")

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session, col, select
 
@@ -28,7 +28,7 @@ from review.prechecks.records import may_override, override_findings, precheck_v
 from review.publishing import publish, retract
 from review.views import draft_trail, draft_view, earlier_cycles, list_drafts
 from review.workflows.registry import compiled
-from web.pages.base import Page, Posted, Visit, form_of, redirect, refused, render, wants_fragment
+from web.pages.base import FormFields, Page, Posted, Visit, redirect, refused, render, wants_fragment
 
 router = APIRouter()
 DraftId = Annotated[int, Path(ge=1, le=2_000_000_000)]
@@ -165,8 +165,7 @@ def _tags(text: str) -> list[str]:
 
 
 @router.post("/drafts/new", response_class=HTMLResponse)
-async def create(request: Request, current: Posted) -> Response:
-    form = await form_of(request)
+def create(current: Posted, form: FormFields) -> Response:
     try:
         with current.database.write() as session:
             draft = create_draft(
@@ -209,8 +208,7 @@ def edit_form(draft_id: DraftId, current: Page) -> HTMLResponse:
 
 
 @router.post("/drafts/{draft_id}/edit", response_class=HTMLResponse)
-async def save(draft_id: DraftId, request: Request, current: Posted) -> Response:
-    form = await form_of(request)
+def save(draft_id: DraftId, current: Posted, form: FormFields) -> Response:
     try:
         expected = int(form.get("revision", ""))
     except ValueError:
@@ -277,8 +275,7 @@ def submit(draft_id: DraftId, current: Posted) -> Response:
 
 
 @router.post("/drafts/{draft_id}/decision", response_class=HTMLResponse)
-async def decision(draft_id: DraftId, request: Request, current: Posted) -> Response:
-    form = await form_of(request)
+def decision(draft_id: DraftId, current: Posted, form: FormFields) -> Response:
     # A ticked box sends "on"; the engine refuses keys the workflow does not know.
     checklist = {k.removeprefix("check_"): True for k, v in form.items() if k.startswith("check_") and v == "on"}
 
@@ -298,8 +295,7 @@ async def decision(draft_id: DraftId, request: Request, current: Posted) -> Resp
 
 
 @router.post("/drafts/{draft_id}/publish", response_class=HTMLResponse)
-async def release(draft_id: DraftId, request: Request, current: Posted) -> Response:
-    form = await form_of(request)
+def release(draft_id: DraftId, current: Posted, form: FormFields) -> Response:
     channel = form.get("channel") or None
     return _act(
         current,
@@ -311,8 +307,7 @@ async def release(draft_id: DraftId, request: Request, current: Posted) -> Respo
 
 
 @router.post("/drafts/{draft_id}/retract", response_class=HTMLResponse)
-async def withdraw(draft_id: DraftId, request: Request, current: Posted) -> Response:
-    form = await form_of(request)
+def withdraw(draft_id: DraftId, current: Posted, form: FormFields) -> Response:
     reason = form.get("reason", "")
     return _act(
         current, draft_id, "retracted", lambda s: retract(s, actor=current.user, draft_id=draft_id, reason=reason), form
@@ -320,8 +315,7 @@ async def withdraw(draft_id: DraftId, request: Request, current: Posted) -> Resp
 
 
 @router.post("/drafts/{draft_id}/overrides", response_class=HTMLResponse)
-async def overrides(draft_id: DraftId, request: Request, current: Posted) -> Response:
-    form = await form_of(request)
+def overrides(draft_id: DraftId, current: Posted, form: FormFields) -> Response:
     keys = [key.removeprefix("override:") for key, value in form.items() if key.startswith("override:") and value]
 
     def let_stand(session: Session) -> object:
