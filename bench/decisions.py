@@ -15,16 +15,16 @@ import hashlib
 import shutil
 import sqlite3
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 
 from bench.common import Connection, percentiles, server
-from bench.seed import STEPS, Staff, checklists, engine_drafts, make_staff, prepare
+from bench.seed import STEPS, Staff, approve, checklists, engine_drafts, make_staff, prepare
 from review import clock
 from review.db import Database
-from review.decisions import decide
 
 
 def measure_engine(workdir: Path, drafts: int) -> dict[str, Any]:
@@ -53,17 +53,7 @@ def measure_engine(workdir: Path, drafts: int) -> dict[str, Any]:
         for draft_id in ids:
             statements.clear()
             begun = time.perf_counter()
-            with database.write() as session:
-                decide(
-                    session,
-                    actor=staff.signer(step, draft_id).actor,
-                    draft_id=draft_id,
-                    step=step,
-                    decision="approve",
-                    revision=1,
-                    comment="同意。",
-                    checklist=checks[step],
-                )
+            approve(database, staff, draft_id, step, checks)
             latencies.append(time.perf_counter() - begun)
             per_decision.append(sum(1 for s in statements if not s.startswith("BEGIN")))
     elapsed = time.perf_counter() - started
@@ -167,46 +157,54 @@ def _env(url: str, workdir: Path) -> dict[str, str]:
     return {**os.environ, "SANSHEN_DATABASE_URL": url, "SANSHEN_HOME": str(workdir / "home")}
 
 
+@dataclass
+class Tally:
+    """What the clients saw: each request's latency, each status's count, each (draft, step) answered 201."""
+
+    latencies: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    created: list[tuple[int, str]] = field(default_factory=list)
+
+    def figures(self, elapsed: float) -> dict[str, Any]:
+        return {
+            "decisions": len(self.latencies),
+            "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
+            "seconds": round(elapsed, 2),
+            "decisions_per_second": round(self.statuses.get(201, 0) / elapsed, 1),
+            **percentiles(self.latencies),
+        }
+
+
+async def walk(
+    connection: Connection, staff: Staff, share: list[int], checks: dict[str, dict[str, bool]], tally: Tally
+) -> None:
+    """Walk each draft of `share` through the six steps over HTTP, each step approved by its signer."""
+    for draft_id in share:
+        for step in STEPS:
+            body = {"step": step, "decision": "approve", "revision": 1, "comment": "同意。", "checklist": checks[step]}
+            token = staff.signer(step, draft_id).token
+            begun = time.perf_counter()
+            status, _ = await connection.request(
+                "POST", f"/api/v1/drafts/{draft_id}/decisions", headers={"Authorization": f"Bearer {token}"}, body=body
+            )
+            tally.latencies.append(time.perf_counter() - begun)
+            tally.statuses[status] = tally.statuses.get(status, 0) + 1
+            if status == 201:
+                tally.created.append((draft_id, step))
+    await connection.close()
+
+
 async def decide_over_http(
     port: int, staff: Staff, ids: list[int], checks: dict[str, dict[str, bool]], clients: int
 ) -> dict[str, Any]:
     """`clients` connections, each walking its share of the drafts through all six steps."""
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-
-    async def client(share: list[int]) -> None:
-        connection = Connection(port)
-        for draft_id in share:
-            for step in STEPS:
-                body = {
-                    "step": step,
-                    "decision": "approve",
-                    "revision": 1,
-                    "comment": "同意。",
-                    "checklist": checks[step],
-                }
-                token = staff.signer(step, draft_id).token
-                begun = time.perf_counter()
-                status, _ = await connection.request(
-                    "POST",
-                    f"/api/v1/drafts/{draft_id}/decisions",
-                    headers={"Authorization": f"Bearer {token}"},
-                    body=body,
-                )
-                latencies.append(time.perf_counter() - begun)
-                statuses[status] = statuses.get(status, 0) + 1
-        await connection.close()
-
+    tally = Tally()
     cpu = time.process_time()
     started = time.perf_counter()
-    await asyncio.gather(*(client(ids[i::clients]) for i in range(clients)))
+    await asyncio.gather(*(walk(Connection(port), staff, ids[i::clients], checks, tally) for i in range(clients)))
     elapsed = time.perf_counter() - started
     return {
         "clients": clients,
-        "decisions": len(latencies),
-        "statuses": {str(k): v for k, v in sorted(statuses.items())},
-        "seconds": round(elapsed, 2),
-        "decisions_per_second": round(statuses.get(201, 0) / elapsed, 1),
+        **tally.figures(elapsed),
         "load_generator_cpu_share": round((time.process_time() - cpu) / elapsed / 2, 3),
-        **percentiles(latencies),
     }

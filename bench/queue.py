@@ -21,9 +21,8 @@ from typing import Any
 from sqlmodel import col, select
 
 from bench.common import Connection, percentiles, server
-from bench.seed import STEPS, Staff, bulk_drafts, checklists, make_staff, prepare
+from bench.seed import STEPS, Staff, approve, bulk_drafts, checklists, make_staff, prepare
 from review.db import Database
-from review.decisions import decide
 from review.models import Draft
 from review.sessions import open_session
 
@@ -71,24 +70,22 @@ async def _queue_requests(
             "GET", "/api/v1/queue?limit=50", headers={"Authorization": f"Bearer {signers[warm].token}"}
         )
     for index in range(requests):
-        person = signers[index % len(signers)]
-        begun = time.perf_counter()
-        status, body = await connection.request(
-            "GET", "/api/v1/queue?limit=50", headers={"Authorization": f"Bearer {person.token}"}
+        api_answer = await _timed_get(
+            connection, "/api/v1/queue?limit=50", api, Authorization=f"Bearer {signers[index % len(signers)].token}"
         )
-        api.append(time.perf_counter() - begun)
-        if status != 200:
-            raise SystemExit(f"GET /api/v1/queue answered {status}: {body[:200]!r}")
-        sizes.append(body.count(b'"draft_id"'))
-        begun = time.perf_counter()
-        status, body = await connection.request(
-            "GET", "/queue", headers={"Cookie": f"{SESSION_COOKIE}={cookies[index % len(cookies)]}"}
-        )
-        page.append(time.perf_counter() - begun)
-        if status != 200:
-            raise SystemExit(f"GET /queue answered {status}: {body[:200]!r}")
+        sizes.append(api_answer.count(b'"draft_id"'))
+        await _timed_get(connection, "/queue", page, Cookie=f"{SESSION_COOKIE}={cookies[index % len(cookies)]}")
     await connection.close()
     return api, page, sizes
+
+
+async def _timed_get(connection: Connection, path: str, into: list[float], **headers: str) -> bytes:
+    begun = time.perf_counter()
+    status, body = await connection.request("GET", path, headers=headers)
+    into.append(time.perf_counter() - begun)
+    if status != 200:
+        raise SystemExit(f"GET {path} answered {status}: {body[:200]!r}")
+    return body
 
 
 def _decisions(database: Database, staff: Staff, count: int) -> dict[str, Any]:
@@ -104,16 +101,6 @@ def _decisions(database: Database, staff: Staff, count: int) -> dict[str, Any]:
     for draft_id, state in picked:
         assert draft_id is not None
         begun = time.perf_counter()
-        with database.write() as session:
-            decide(
-                session,
-                actor=staff.signer(state, draft_id).actor,
-                draft_id=draft_id,
-                step=state,
-                decision="approve",
-                revision=1,
-                comment="同意。",
-                checklist=checks[state],
-            )
+        approve(database, staff, draft_id, state, checks)
         latencies.append(time.perf_counter() - begun)
     return {**percentiles(latencies), "decisions": len(latencies)}

@@ -19,7 +19,8 @@ from typing import Any
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bench.common import Connection, percentiles, sanshen_command, server
+from bench.common import Connection, sanshen_command, server
+from bench.decisions import Tally, walk
 from bench.seed import STEPS, Staff, checklists, engine_drafts, make_staff, prepare
 
 ADMIN_URL = os.environ.get("SANSHEN_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -73,41 +74,12 @@ def measure(workdir: Path, *, processes: tuple[int, ...], drafts: int, clients: 
 async def _load(
     ports: list[int], staff: Staff, ids: list[int], checks: dict[str, dict[str, bool]], clients: int
 ) -> dict[str, Any]:
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    created: list[tuple[int, str]] = []
-
-    async def client(number: int, share: list[int]) -> None:
-        connection = Connection(ports[number % len(ports)])
-        for draft_id in share:
-            for step in STEPS:
-                body = {"step": step, "decision": "approve", "revision": 1, "comment": "同意。"}
-                body["checklist"] = checks[step]
-                token = staff.signer(step, draft_id).token
-                begun = time.perf_counter()
-                status, _ = await connection.request(
-                    "POST",
-                    f"/api/v1/drafts/{draft_id}/decisions",
-                    headers={"Authorization": f"Bearer {token}"},
-                    body=body,
-                )
-                latencies.append(time.perf_counter() - begun)
-                statuses[status] = statuses.get(status, 0) + 1
-                if status == 201:
-                    created.append((draft_id, step))
-        await connection.close()
-
+    tally = Tally()
     started = time.perf_counter()
-    await asyncio.gather(*(client(i, ids[i::clients]) for i in range(clients)))
-    elapsed = time.perf_counter() - started
-    return {
-        "decisions": len(latencies),
-        "statuses": {str(k): v for k, v in sorted(statuses.items())},
-        "seconds": round(elapsed, 2),
-        "decisions_per_second": round(statuses.get(201, 0) / elapsed, 1),
-        **percentiles(latencies),
-        "created": created,
-    }
+    await asyncio.gather(
+        *(walk(Connection(ports[i % len(ports)]), staff, ids[i::clients], checks, tally) for i in range(clients))
+    )
+    return {**tally.figures(time.perf_counter() - started), "created": tally.created}
 
 
 def _anomalies(url: str, ids: list[int], created: list[tuple[int, str]]) -> dict[str, int]:
