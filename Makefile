@@ -29,7 +29,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 
 test: $(VENV)/.installed-test
 	bash tests/setup/ensure-postgres.sh
-	bash tests/setup/ensure-debian-packages.sh fonts-noto-cjk chromium
+	bash tests/setup/ensure-debian-packages.sh fonts-noto-cjk chromium postgresql-client
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

@@ -65,7 +65,7 @@ if _PG_PROBLEM and os.environ.get("CI") == "true":
     raise pytest.UsageError(f"{_PG_PROBLEM}; CI=true requires PostgreSQL")
 
 
-def _admin_execute(*statements: str) -> None:
+def admin_execute(*statements: str) -> None:
     engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
         for statement in statements:
@@ -100,10 +100,10 @@ def pg_template() -> Iterator[str]:
     if _PG_PROBLEM:
         pytest.skip(_PG_PROBLEM)
     name = f"sanshen_tmpl_{os.getpid()}"
-    _admin_execute(f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}")
+    admin_execute(f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}")
     _prepare(pg_url(name))
     yield name
-    _admin_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    admin_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def new_database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
@@ -114,8 +114,8 @@ def new_database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Pat
         return f"sqlite:///{path}"
     template = request.getfixturevalue("pg_template")
     name = f"sanshen_t_{uuid.uuid4().hex[:12]}"
-    _admin_execute(f"CREATE DATABASE {name} TEMPLATE {template}")
-    request.addfinalizer(lambda: _admin_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin_execute(f"CREATE DATABASE {name} TEMPLATE {template}")
+    request.addfinalizer(lambda: admin_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
     return pg_url(name)
 
 

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
-from review.cli import audit, channels, demo, drafts, prechecks, serve, setup, users, workflows
+from review.cli import audit, backup, channels, demo, drafts, prechecks, serve, setup, users, workflows
 from review.cli.base import cli
 
-__all__ = ["audit", "channels", "cli", "demo", "drafts", "main", "prechecks", "serve", "setup", "users", "workflows"]
+__all__ = [
+    "audit",
+    "backup",
+    "channels",
+    "cli",
+    "demo",
+    "drafts",
+    "main",
+    "prechecks",
+    "serve",
+    "setup",
+    "users",
+    "workflows",
+]
 
 
 def main() -> None:

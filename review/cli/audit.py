@@ -121,23 +121,31 @@ def verify(app: App, file: Path | None, checkpoints: tuple[Path, ...], public_ke
     )
     if file is not None:
         with progress_bar(max(file.stat().st_size // 400, 1), f"verifying {file.name}") as step:
-            _report(verify_export(file, public_key=raw, unsigned=unsigned, progress=step), f"{file}")
+            report(verify_export(file, public_key=raw, unsigned=unsigned, progress=step), f"{file}")
         return
+    report(verify_trail(app, checkpoints, raw), "the trail")
+
+
+def verify_trail(app: App, checkpoints: tuple[Path, ...] = (), raw: bytes | None = None) -> Verification:
+    """The database's trail verified against the checkpoints under SANSHEN_HOME and `checkpoints`, and
+    the head's signature against the public key `raw` (by default, the one under SANSHEN_HOME)."""
+    home = app.settings.home
+    if raw is None and (home / KEY_FILE).exists():
+        raw = public_key_raw(home)
     paths = [*saved_checkpoints(home)]
     for given in checkpoints:
         paths += sorted(given.glob("checkpoint-*.json")) if given.is_dir() else [given]
     loaded = [read_checkpoint(p) for p in paths]
     with app.database().read() as session, progress_bar(count_events(session), "verifying") as step:
-        result = verify_database(
+        return verify_database(
             session,
             checkpoints=loaded,
             public_key=Ed25519PublicKey.from_public_bytes(raw) if raw else None,
             progress=step,
         )
-    _report(result, "the trail")
 
 
-def _report(result: Verification, what: str) -> None:
+def report(result: Verification, what: str) -> None:
     if not result.ok:
         assert result.first_bad is not None
         fail(f"{what}: {result.first_bad['record']}: {result.first_bad['reason']}")

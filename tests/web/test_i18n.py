@@ -90,6 +90,9 @@ NOT_ON_PAGES = {
     "already_revoked", "ambiguous_workflow", "bad_public_key", "invalid_expiry", "no_token", "not_initialised",
     "schema_outdated", "token_not_found", "unknown_workflow", "workflow_dup", "workflow_folder_empty",
     "workflow_folder_missing", "workflow_invalid", "workflow_unreadable", "workflow_version_not_found",
+    # backup and restore are commands at the server's terminal
+    "backup_exists", "backup_failed", "backup_folder_missing", "backup_invalid", "backup_missing",
+    "backup_tool_missing", "backup_unsupported", "restore_failed", "restore_would_replace",
 }  # fmt: skip
 
 
