@@ -102,6 +102,22 @@ class ApiToken(SQLModel, table=True):
     revoked_at: datetime | None = _ts(nullable=True)
 
 
+class LoginFailure(SQLModel, table=True):
+    """A failed log-in, by the name it tried and the address it came from, for throttling (21 CFR
+    11.300(d)). Not part of the trail: a successful log-in forgets its account's failures."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (
+        Index("ix_login_failures_username_at", "username", "at"),
+        Index("ix_login_failures_address_at", "address", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64)
+    address: str = Field(max_length=64)
+    at: datetime = _ts()
+
+
 class WebSession(SQLModel, table=True):
     """A browser log-in. The cookie holds a random token; only its SHA-256 is stored here, so the
     server can end a session (log-out, password reset, deactivation) and nothing in the cookie grants

@@ -136,6 +136,9 @@ HEADLINES: dict[str, str] = {
     "busy": N_("The server is busy; try again in a moment."),
     "csrf": N_("This form has expired or did not come from this site. Reload the page and try again."),
     "wrong_password": N_("Wrong username or password."),
+    "too_many_attempts": N_(
+        "Too many failed log-ins for this account or from this address: wait a few minutes, then try again."
+    ),
     "not_found": N_("There is no such page."),
 }
 LIMITS: dict[str, dict[str, int]] = {

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from review.errors import Forbidden, SanshenError
 from review.sessions import close_session, open_session
-from review.users import log_in
+from review.throttle import Throttled, throttled_log_in
 from web.pages.base import (
     CSRF_FIELD,
     LOGIN_CSRF_COOKIE,
@@ -66,9 +66,15 @@ def submit_login(request: Request, current: Visitor, form: FormFields) -> Respon
     if not cookie or not hmac.compare_digest(cookie.encode(), form.get(CSRF_FIELD, "").encode()):
         expired = Forbidden("the log-in form's CSRF token is missing or wrong", code="csrf")
         return _login_page(current, next_url, username=username, status=403, failure=expired)
+    address = request.client.host if request.client else "unknown"
     try:
-        with current.database.read() as session:
-            actor = log_in(session, username=username, password=form.get("password", "")[:1024])
+        actor = throttled_log_in(
+            current.database, username=username, password=form.get("password", "")[:1024], address=address
+        )
+    except Throttled as throttled:
+        page = _login_page(current, next_url, username=username, status=429, failure=throttled)
+        page.headers["Retry-After"] = str(throttled.retry_after)
+        return page
     except SanshenError as refused:
         return _login_page(current, next_url, username=username, status=401, failure=refused)
     with current.database.write() as session:
