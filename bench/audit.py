@@ -32,6 +32,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.common import command_env
 from review.config import PROJECT_DIR
 from review.content import content_hash
 from review.decisions import signoff_record
@@ -294,7 +295,7 @@ def main() -> None:
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
     database = workdir / "trail.db"
-    env = {**os.environ, "SANSHEN_DATABASE_URL": f"sqlite:///{database}", "SANSHEN_HOME": str(workdir / "home")}
+    env = command_env(f"sqlite:///{database}", workdir)
     ensure_signing_key(workdir / "home")
     started = time.perf_counter()
     build(database, arguments.events, env)

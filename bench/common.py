@@ -49,6 +49,11 @@ def write_json(name: str, result: dict[str, Any]) -> Path:
     return path
 
 
+def command_env(url: str, workdir: Path) -> dict[str, str]:
+    """The environment a `sanshen` command or server of a benchmark runs with."""
+    return {**os.environ, "SANSHEN_DATABASE_URL": url, "SANSHEN_HOME": str(workdir / "home")}
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

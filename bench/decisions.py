@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import event
 
-from bench.common import Connection, percentiles, server
+from bench.common import Connection, command_env, percentiles, server
 from bench.seed import STEPS, Staff, approve, checklists, engine_drafts, make_staff, prepare
 from review import clock
 from review.db import Database
@@ -141,7 +141,7 @@ def measure_http(workdir: Path, drafts: int, workers: tuple[int, ...], clients: 
     batches = [engine_drafts(database, staff, drafts) for _ in workers]
     checks = checklists(database, batches[0][0])
     database.dispose()
-    env = _env(url, workdir)
+    env = command_env(url, workdir)
     figures = {}
     for count, ids in zip(workers, batches, strict=True):
         with server(env, workers=count) as port:
@@ -149,12 +149,6 @@ def measure_http(workdir: Path, drafts: int, workers: tuple[int, ...], clients: 
                 decide_over_http(port, staff, ids, checks, clients)
             )
     return figures
-
-
-def _env(url: str, workdir: Path) -> dict[str, str]:
-    import os
-
-    return {**os.environ, "SANSHEN_DATABASE_URL": url, "SANSHEN_HOME": str(workdir / "home")}
 
 
 @dataclass

@@ -13,14 +13,13 @@ and, in process, the engine's `decide` on drafts spread over the whole database.
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from pathlib import Path
 from typing import Any
 
 from sqlmodel import col, select
 
-from bench.common import Connection, percentiles, server
+from bench.common import Connection, command_env, percentiles, server
 from bench.seed import STEPS, Staff, approve, bulk_drafts, checklists, make_staff, prepare
 from review.db import Database
 from review.models import Draft
@@ -43,7 +42,7 @@ def measure_size(workdir: Path, size: int, *, requests: int, decisions: int) -> 
         for person in signers:
             secret, _ = open_session(session, actor=person.actor, hours=8)
             cookies.append(secret)
-    env = {**os.environ, "SANSHEN_DATABASE_URL": url, "SANSHEN_HOME": str(workdir / "home")}
+    env = command_env(url, workdir)
     with server(env) as port:
         api, page, sizes = asyncio.run(_queue_requests(port, staff, cookies, requests))
     decision = _decisions(database, staff, decisions)

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bench.common import Connection, sanshen_command, server
+from bench.common import Connection, command_env, sanshen_command, server
 from bench.decisions import Tally, walk
 from bench.seed import STEPS, Staff, checklists, engine_drafts, make_staff, prepare
 
@@ -45,7 +45,7 @@ def measure(workdir: Path, *, processes: tuple[int, ...], drafts: int, clients: 
     with database.read() as session:
         version = session.execute(text("SHOW server_version")).scalar_one()
     database.dispose()
-    env = {**os.environ, "SANSHEN_DATABASE_URL": url, "SANSHEN_HOME": str(workdir / "home")}
+    env = command_env(url, workdir)
     runs = {}
     for count, ids in zip(processes, batches, strict=True):
         with ExitStack() as stack:
